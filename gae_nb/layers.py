@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['RMSNorm', 'swiglu_hidden', 'SwiGLU', 'Attention', 'Block']
+__all__ = ['ATTN_IMPLS', 'RMSNorm', 'swiglu_hidden', 'SwiGLU', 'attention', 'Attention', 'Block']
 
 # %% ../nbs/02_layers.ipynb #7eb3a025
 class RMSNorm(nn.Module):
@@ -40,9 +40,19 @@ class SwiGLU(nn.Module):
         self.fc2 = nn.Linear(hidden, dim, bias=False)
     def forward(self, x): return self.fc2(F.silu(self.fc1(x)) * self.gate(x))
 
+# %% ../nbs/02_layers.ipynb #ef2095fb
+ATTN_IMPLS = ('sdpa', 'math')
+
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, impl: str = 'sdpa') -> torch.Tensor:
+    "softmax(q kᵀ / sqrt(d_h)) v over (B, H, N, d_h): 'sdpa' (torch's fused kernels) or 'math' (written out; CPU fast path)."
+    if impl == 'sdpa': return F.scaled_dot_product_attention(q, k, v)
+    if impl != 'math': raise ValueError(f"attention impl must be one of {ATTN_IMPLS}, got {impl!r}")
+    logits = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5      # (B, H, N, N)
+    return logits.float().softmax(-1).to(v.dtype) @ v              # softmax in float32, as the fused kernels do
+
 # %% ../nbs/02_layers.ipynb #5ce11785
 class Attention(nn.Module):
-    "Multi-head self-attention, bias-free, with optional parameter-free QK-norm, on `F.scaled_dot_product_attention`."
+    "Multi-head self-attention, bias-free, with optional parameter-free QK-norm, on `attention` (`attn_impl`: 'sdpa' or 'math')."
     def __init__(self, dim: int, heads: int, qk_norm: bool = True):
         super().__init__()
         if dim % heads: raise ValueError(f"dim {dim} is not divisible by heads {heads}")
@@ -51,11 +61,12 @@ class Attention(nn.Module):
         self.q_norm = RMSNorm(self.head_dim) if qk_norm else nn.Identity()
         self.k_norm = RMSNorm(self.head_dim) if qk_norm else nn.Identity()
         self.proj = nn.Linear(dim, dim, bias=False)
+        self.attn_impl = 'sdpa'                                 # 'math' on the CPU fast path
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         B, N, D = x.shape
         q, k, v = self.qkv(x).view(B, N, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)  # 3 x (B, H, N, d_h)
         q, k = self.q_norm(q), self.k_norm(k)
-        o = F.scaled_dot_product_attention(q, k, v)  # softmax(q k^T / sqrt(d_h)) v
+        o = attention(q, k, v, self.attn_impl)  # softmax(q k^T / sqrt(d_h)) v
         return self.proj(o.transpose(1, 2).reshape(B, N, D))  # (B, N, D)
 
 # %% ../nbs/02_layers.ipynb #f9ec3078

@@ -13,7 +13,7 @@ from accelerate import Accelerator
 from fastcore.script import call_parse
 from .core import seed_everything, load_checkpoint, latest_checkpoint, save_image_grid
 from .data import DATASETS
-from .training import LoopConfig, fit_loop
+from .training import LoopConfig, fit_loop, speed_up, wants_compile, upgrade_config
 from .autoencoder import GAE, GAEConfig, ae_config, AE_PRESETS
 from .teachers import SemanticTeacher
 from .losses import GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual, ALIGNMENTS
@@ -146,6 +146,9 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) ->
         dataset, on_the_fly = WithTargets(train_ds, precompute_targets(teacher, cfg, train_ds)), False
     seed_everything(cfg.seed)                                    # the same initial weights on every process
     obj = build_objective(cfg, teacher, on_the_fly)
+    if cfg.fast:                                                 # same function, computed faster (notebook `training`)
+        speed_up(obj.ae, compile=wants_compile(cfg))
+        if obj.perceptual is not None: speed_up(obj.perceptual, compile=False, channels_last=True)
     mcfg = cfg.model_config()
     r = fit_loop(obj, gae_step, dataset, cfg, out, arch=mcfg.to_dict(), resume=resume, progress=progress, desc='train_ae',
                  config={'train': asdict(cfg), 'model': mcfg.to_dict()}, disc_loss_fn=disc_step if cfg.lambda_gan > 0 else None)
@@ -158,7 +161,7 @@ def load_run(path, ema: bool = False) -> tuple[GAE, TrainAEConfig]:
     model = GAE(GAEConfig.from_dict(saved['model']))
     pre = 'ema.ae.' if ema else 'ae.'
     model.load_state_dict({k[len(pre):]: v for k, v in weights.items() if k.startswith(pre)})
-    return model.eval(), TrainAEConfig(**saved['train'])
+    return model.eval(), TrainAEConfig(**upgrade_config(saved['train']))
 
 # %% ../nbs/31_train_ae.ipynb #12f96d13
 @torch.no_grad()
@@ -223,7 +226,8 @@ def main(preset: str = 'laptop',       # run preset: laptop, laptop-photos, pape
          ckpt_every: int = None,       # checkpoint interval
          cache_dir: str = None,        # where VFM features are cached
          seed: int = None,             # random seed
-         no_bf16: bool = False,        # train in float32 instead of bf16 autocast
+         precision: str = None,        # auto (bf16 only where the hardware computes it natively), fp32, bf16
+         eager: bool = False,          # the plain eager reference path (no fast path)
          resume: bool = False,         # continue from the latest checkpoint in --out
          no_report: bool = False):     # skip the held-out evaluation at the end
     "Train a GAE autoencoder (Eq. 3: L1 + perceptual + GAN + semantic alignment), then report held-out PSNR/SSIM/probe vs baselines."
@@ -231,7 +235,7 @@ def main(preset: str = 'laptop',       # run preset: laptop, laptop-photos, pape
     cfg = train_config(preset, steps=steps, batch_size=batch_size, lr=lr, data=data, data_root=data_root, n_train=n_train,
                        teacher=teacher, alignment=alignment, perceptual=perceptual, C_sigma=C_sigma, lambda_sp=lambda_sp,
                        lambda_gan=lambda_gan, disc_start=disc_start, ckpt_every=ckpt_every, cache_dir=cache_dir, seed=seed,
-                       bf16=False if no_bf16 else None, **over)
+                       precision=precision, fast=False if eager else None, **over)
     r = fit(cfg, out, resume=resume)
     acc = Accelerator()
     if acc.is_main_process and not no_report:

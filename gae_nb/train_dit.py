@@ -11,7 +11,7 @@ import torch
 from accelerate import Accelerator
 from fastcore.script import call_parse
 from .core import seed_everything, load_checkpoint
-from .training import LoopConfig, fit_loop
+from .training import LoopConfig, fit_loop, speed_up, wants_compile
 from .dit import LightningDiT, DiTConfig, dit_config, DIT_PRESETS
 from .transport import flow_matching_loss
 from .extract import LatentDataset
@@ -70,6 +70,7 @@ def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = Tru
     dcfg = dit_model_config(cfg, data)
     seed_everything(cfg.seed)
     model = LightningDiT(dcfg)
+    if cfg.fast: speed_up(model, compile=wants_compile(cfg))      # same function, computed faster (notebook `training`)
     def loss_fn(m, batch, step):
         z, y = batch
         return flow_matching_loss(m, z, y if dcfg.num_classes > 0 else None, cfg.train_shift, cfg.cosine_loss)
@@ -101,10 +102,12 @@ def main(preset: str = 'laptop',          # run preset: laptop, paper-80ep, pape
          batch_size: int = None,          # global batch size
          lr: float = None,                # learning rate
          seed: int = None,
-         no_bf16: bool = False,           # train in float32
+         precision: str = None,           # auto (bf16 only where the hardware computes it natively), fp32, bf16
+         eager: bool = False,             # the plain eager reference path (no fast path)
          resume: bool = False):           # continue from the latest checkpoint in --out
     "Train a LightningDiT with flow matching on extracted GAE latents."
-    cfg = train_dit_config(preset, latents=latents, steps=steps, batch_size=batch_size, lr=lr, seed=seed, bf16=False if no_bf16 else None)
+    cfg = train_dit_config(preset, latents=latents, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                           precision=precision, fast=False if eager else None)
     r = fit_dit(cfg, out, resume=resume)
     acc = Accelerator()
     if acc.is_main_process: print(f"trained {r['step']} steps in {r['seconds']:.0f} s; last loss {r['history'][-1]['loss']:.4f}; checkpoints in {out}")

@@ -13,7 +13,7 @@ from accelerate import Accelerator
 from fastcore.script import call_parse
 from .core import seed_everything, save_checkpoint, load_checkpoint
 from .data import get_dataset, DATASETS
-from .training import LoopConfig, fit_loop
+from .training import LoopConfig, fit_loop, speed_up, wants_compile
 from .backbones import cached_features, get_vfm
 from .teachers import SemanticTeacher, TeacherConfig, teacher_config, TEACHER_PRESETS, DOWNSAMPLERS
 from .metrics import linear_probe
@@ -74,8 +74,9 @@ def feature_key(data: str, image_size: int, channels: int, seed: int, split: str
 def features_of(vfm, cfg, train_ds, val_ds=None, progress=False):
     "Cached VFM features and labels of a run's train set (and val set, when given); `cfg` has data, image_size, channels, seed, cache_dir."
     key = lambda split: feature_key(cfg.data, cfg.image_size, cfg.channels, cfg.seed, split)
-    tr = cached_features(vfm, train_ds, key('train'), cfg.cache_dir, progress=progress)
-    return tr if val_ds is None else (tr, cached_features(vfm, val_ds, key('val'), cfg.cache_dir, progress=progress))
+    kw = dict(progress=progress, precision=cfg.precision)
+    tr = cached_features(vfm, train_ds, key('train'), cfg.cache_dir, **kw)
+    return tr if val_ds is None else (tr, cached_features(vfm, val_ds, key('val'), cfg.cache_dir, **kw))
 
 def distill_objective(from_features: bool):
     "Eq. 4 through the (possibly wrapped) teacher; batches are (images or VFM features, labels)."
@@ -100,6 +101,7 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
         teacher.E_sp.fit(f, seed=cfg.seed)
         r = {'model': teacher, 'history': [], 'step': 0, 'seconds': 0.0}
     else:
+        if cfg.fast: speed_up(teacher, compile=wants_compile(cfg), channels_last=not cached)
         r = fit_loop(teacher, distill_objective(cached), dataset, cfg, out, arch=tcfg.to_dict(), config=saved,
                      resume=resume, progress=progress, desc='train_teacher')
     if Accelerator().is_main_process:
@@ -133,13 +135,14 @@ def main(preset: str = 'laptop',           # run preset: laptop, paper
          n_train: int = None,               # training images
          cache_dir: str = None,             # where VFM features are cached
          seed: int = None,                  # random seed
-         no_bf16: bool = False,             # train in float32
+         precision: str = None,             # auto (bf16 only where the hardware computes it natively), fp32, bf16
+         eager: bool = False,               # the plain eager reference path (no fast path)
          resume: bool = False,              # continue from the latest checkpoint in --out
          no_probe: bool = False):           # skip the linear probe at the end
     "Train a GAE semantic teacher (E_sp by cosine distillation through D_sp, or the SVD projection); probe it linearly."
     cfg = train_teacher_config(preset, steps=steps, batch_size=batch_size, lr=lr, downsampler=downsampler, latent_dim=latent_dim,
                                window=window, data_root=data_root, n_train=n_train, cache_dir=cache_dir, seed=seed,
-                               bf16=False if no_bf16 else None)
+                               precision=precision, fast=False if eager else None)
     r = fit_teacher(cfg, out, resume=resume)
     acc = Accelerator()
     if acc.is_main_process and not no_probe and cfg.cache_dir is not None:

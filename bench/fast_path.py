@@ -1,0 +1,140 @@
+"""The fast path against the plain eager reference, side by side in one process: laptop AE and DiT training steps.
+
+For each model it builds the laptop preset's training objective exactly as the job does (`train_ae.build_objective`,
+`LightningDiT` + `flow_matching_loss`), copies it, and applies the levers of `training.speed_up` one at a time:
+
+  eager     the reference: today's eager code (SDPA attention, for-loop AdamW)
+  +math     attention written out instead of SDPA's fused CPU kernel
+  +layout   channels-last convolutions of the perceptual network (autoencoder only)
+  +fused    the fused AdamW kernel
+  +compile  torch.compile of the model (the whole fast path, as the jobs run it)
+
+Every variant is first checked to compute the same loss and gradients as the reference on the same batch and noise
+(within float tolerance), then all are timed interleaved (one step of each in turn, repeated), so that a change in
+machine load hits all of them alike. A step is forward + backward + optimiser step on a real Fashion-MNIST batch.
+
+    python bench/fast_path.py                       # precision 'auto': bf16 only where the CPU computes it natively
+    python bench/fast_path.py --precision fp32
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python bench/fast_path.py   # behave like an AVX2-only laptop
+"""
+import argparse, copy, json, statistics, time
+import torch
+from gae_nb.core import autocast, resolve_precision, machine_info, set_threads, seed_everything
+from gae_nb.data import get_dataset
+from gae_nb.training import speed_up
+from gae_nb.train_ae import train_config, build_objective
+from gae_nb.teachers import SemanticTeacher, teacher_config
+from gae_nb.dit import LightningDiT, dit_config
+from gae_nb.train_dit import train_dit_config
+from gae_nb.transport import flow_matching_loss
+
+
+def ae_setup(batch: int):
+    "The laptop autoencoder objective (latent alignment to precomputed teacher latents) and one real batch."
+    cfg = train_config('laptop')
+    teacher = SemanticTeacher(teacher_config(cfg.teacher))
+    obj = build_objective(cfg, teacher, on_the_fly=False)
+    x = get_dataset(cfg.data, 'train', size=cfg.image_size, channels=cfg.channels, n=batch).batch(range(batch))[0]
+    target = torch.randn(batch, *cfg.model_config().latent_shape)        # stands for E_sp(f(x)); only shapes matter here
+    return obj, (lambda m: m(x, target)[0]), cfg
+
+
+def dit_setup(batch: int):
+    "The laptop LightningDiT with its flow-matching loss, on a batch of unit-RMS latents."
+    cfg = train_dit_config('laptop')
+    model = LightningDiT(dit_config(cfg.model, in_channels=8, grid=8, num_classes=10)).train()
+    z, y = torch.randn(batch, 8, 8, 8), torch.randint(0, 10, (batch,))
+    return model, (lambda m: flow_matching_loss(m, z, y, cfg.train_shift, cfg.cosine_loss)[0]), cfg
+
+
+def variants(model, kind: str, compile_ok: bool):
+    "name -> (model copy, fused AdamW?) with the levers added one at a time."
+    out = {'eager': (model, False)}
+    m = copy.deepcopy(model)
+    for mod in m.modules():
+        if hasattr(mod, 'attn_impl'): mod.attn_impl = 'math'
+    out['+math'] = (m, False)
+    if kind == 'ae':
+        m = copy.deepcopy(m); speed_up(m.perceptual, compile=False, channels_last=True); out['+layout'] = (m, False)
+    out['+fused'] = (copy.deepcopy(m), True)
+    if compile_ok:
+        m = copy.deepcopy(m)
+        speed_up(m.ae if kind == 'ae' else m, compile=True)               # what train_ae / train_dit do
+        out['+compile'] = (m, True)
+    return out
+
+
+def make_step(model, loss_of, lr, fused, precision):
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, fused=fused)
+    def step():
+        with autocast(precision): loss = loss_of(model)
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    return step
+
+
+def loss_and_grads(model, loss_of, precision, seed=0):
+    "Loss and gradients of one forward/backward with the RNG (noise sampling, label dropout) seeded alike."
+    model.zero_grad(set_to_none=True); seed_everything(seed)
+    with autocast(precision): loss = loss_of(model)
+    loss.backward()
+    g = torch.cat([p.grad.flatten().float() for p in model.parameters() if p.grad is not None])
+    model.zero_grad(set_to_none=True)
+    return loss.item(), g
+
+
+def bench(kind: str, batch: int, precision: str, reps: int, compile_ok: bool) -> dict:
+    seed_everything(0)
+    model, loss_of, cfg = (ae_setup if kind == 'ae' else dit_setup)(batch)
+    vs = variants(model, kind, compile_ok)
+    t = time.perf_counter()
+    ref_loss, ref_g = loss_and_grads(vs['eager'][0], loss_of, precision)
+    check = {}
+    for name, (m, _) in vs.items():
+        t0 = time.perf_counter()
+        loss, g = loss_and_grads(m, loss_of, precision)                   # the first call compiles
+        check[name] = {'loss_diff': abs(loss - ref_loss), 'grad_rel_diff': ((g - ref_g).norm() / ref_g.norm()).item(),
+                       'first_call_s': round(time.perf_counter() - t0, 1)}
+    tol = 1e-4 if precision == 'fp32' else 5e-2
+    for name, c in check.items():
+        if c['grad_rel_diff'] > tol or c['loss_diff'] > tol * max(1.0, abs(ref_loss)):
+            raise SystemExit(f"{kind} {name}: not the same function as the reference ({c}); tolerance {tol}")
+    steps = {name: make_step(m, loss_of, cfg.lr, fused, precision) for name, (m, fused) in vs.items()}
+    for s in steps.values(): s(); s()                                      # warm-up (optimiser state, caches)
+    times = {name: [] for name in steps}
+    for _ in range(reps):
+        for name, s in steps.items():
+            t0 = time.perf_counter(); s(); times[name].append(time.perf_counter() - t0)
+    ms = {name: 1000 * statistics.median(v) for name, v in times.items()}
+    return {'ms': ms, 'speedup': {n: ms['eager'] / v for n, v in ms.items()}, 'check': check,
+            'setup_s': round(time.perf_counter() - t, 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--precision', default='auto', choices=['auto', 'fp32', 'bf16'])
+    ap.add_argument('--batch', type=int, default=64, help='the laptop presets train with 64')
+    ap.add_argument('--reps', type=int, default=12)
+    ap.add_argument('--no_compile', action='store_true', help='leave out the +compile variant')
+    ap.add_argument('--json', help='also write the results here')
+    a = ap.parse_args()
+    set_threads()
+    precision = resolve_precision(a.precision)
+    info = {**machine_info(), 'precision': precision}
+    print(f"machine: {info}")
+    res = {'machine': info}
+    for kind in ('ae', 'dit'):
+        r = bench(kind, a.batch, precision, a.reps, not a.no_compile)
+        res[kind] = r
+        print(f"\n{kind.upper()} laptop training step, batch {a.batch}, {precision} "
+              f"(CPU {info['cpu_capability']}, {info['threads']} threads):")
+        print(f"  {'variant':<10} {'ms/step':>8} {'vs eager':>9} {'grad rel. diff':>15} {'first call s':>13}")
+        for n in r['ms']:
+            c = r['check'][n]
+            print(f"  {n:<10} {r['ms'][n]:8.1f} {r['speedup'][n]:8.2f}x {c['grad_rel_diff']:15.1e} {c['first_call_s']:13.1f}")
+    if a.json:
+        with open(a.json, 'w') as f: json.dump(res, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

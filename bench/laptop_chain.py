@@ -1,0 +1,66 @@
+"""Wall-clock time of the README's main job and of the laptop generation chain, stage by stage, from empty caches.
+
+Runs the documented commands as a new user would, each in its own process, in a fresh folder with an empty feature
+cache and an empty TorchInductor cache (so compile time is paid, as on a first run), and prints each stage's time,
+the CPU capability, the precision the jobs chose, and the main job's held-out metrics.
+
+    python bench/laptop_chain.py --out /tmp/chain                  # main job + generation chain
+    python bench/laptop_chain.py --out /tmp/chain --only main      # the main job alone
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python bench/laptop_chain.py --out /tmp/chain_avx2
+"""
+import argparse, json, os, shutil, subprocess, sys, time
+from pathlib import Path
+
+
+def run(stage: str, args: list[str], env: dict, log: Path) -> float:
+    "Run `python -m gae_nb.<args>`, teeing its output into `log`; returns seconds."
+    cmd = [sys.executable, '-m', *args]
+    print(f"[{stage}] {' '.join(cmd[1:])}", flush=True)
+    t = time.perf_counter()
+    with open(log, 'w') as f:
+        p = subprocess.run(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
+    s = time.perf_counter() - t
+    if p.returncode: raise SystemExit(f"[{stage}] failed ({p.returncode}); see {log}")
+    print(f"[{stage}] {s:.0f} s", flush=True)
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', required=True, help='a fresh folder (deleted first)')
+    ap.add_argument('--only', choices=['main', 'all'], default='all')
+    a = ap.parse_args()
+    out = Path(a.out)
+    shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
+    env = {**os.environ, 'TORCHINDUCTOR_CACHE_DIR': str(out / 'inductor_cache'), 'PYTHONUNBUFFERED': '1'}
+    import torch
+    from gae_nb.core import machine_info, precision_note
+    info = {**machine_info(), 'precision': precision_note('auto')}
+    print(f"machine: {info}", flush=True)
+    t = {}
+    t['main job (features + teacher + AE + report)'] = run('main', [
+        'gae_nb.train_ae', '--preset', 'laptop', '--out', str(out / 'gae'), '--cache_dir', str(out / 'cache')],
+        env, out / 'main.log')
+    metrics = json.loads((out / 'gae' / 'metrics.json').read_text())
+    if a.only == 'all':
+        t['extract'] = run('extract', ['gae_nb.extract', '--ae', str(out / 'gae'), '--out', str(out / 'latents')],
+                           env, out / 'extract.log')
+        t['train_dit'] = run('train_dit', ['gae_nb.train_dit', '--latents', str(out / 'latents'),
+                                           '--out', str(out / 'dit')], env, out / 'train_dit.log')
+        t['sample'] = run('sample', ['gae_nb.sample', '--dit', str(out / 'dit'), '--ae', str(out / 'gae'),
+                                     '--out', str(out / 'samples'), '--cfg_scale', '2.5', '--cfg_interval_start', '0.25',
+                                     '--shift', '1.0'], env, out / 'sample.log')
+        t['evaluate'] = run('evaluate', ['gae_nb.evaluate', '--samples', str(out / 'samples' / 'samples.npz'),
+                                         '--out', str(out / 'eval')], env, out / 'evaluate.log')
+    print(f"\nmachine: {info}")
+    print(f"main job: AE training {metrics['info']['train_seconds']:.0f} s of it; held-out PSNR {metrics['gae']['psnr']:.2f} dB, "
+          f"SSIM {metrics['gae']['ssim']:.3f}, LP(mu) {metrics['latent'].get('lp_top1_mu', float('nan')):.3f}")
+    for k, v in t.items(): print(f"  {k:<48} {v:6.0f} s")
+    if a.only == 'all':
+        print(f"  {'generation chain (extract .. evaluate)':<48} {sum(v for k, v in t.items() if 'main' not in k):6.0f} s")
+    print(f"  {'total':<48} {sum(t.values()):6.0f} s")
+    (out / 'times.json').write_text(json.dumps({'machine': info, 'seconds': t, 'metrics': metrics}, indent=2))
+
+
+if __name__ == '__main__':
+    main()
