@@ -80,7 +80,7 @@ def main(dit: str = 'runs/dit_laptop',    # DiT checkpoint or run folder (train_
     if stats['mean'].shape[1] != c.in_channels: raise SystemExit(f"latent stats have {stats['mean'].shape[1]} channels, the DiT {c.in_channels}")
     labels = class_uniform_labels(max(c.num_classes, 1), per_class)
     acc = Accelerator(); model, gae = model.to(acc.device), gae.to(acc.device)
-    set_threads(); speed_up(model, compile=False); speed_up(gae, compile=False)   # written-out attention on a CPU
+    set_threads(); speed_up(model); speed_up(gae)   # written-out attention on a CPU
     mine = torch.arange(len(labels)).chunk(acc.num_processes)[acc.process_index]      # contiguous share per process
     z = generate(model, labels[mine], sampler, steps, shift, cfg_scale, cfg_interval_start, seed, batch_size, start=int(mine[0]) if len(mine) else 0)
     mult = saved['train'].get('latent_multiplier', 1.0)

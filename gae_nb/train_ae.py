@@ -14,7 +14,7 @@ from fastcore.script import call_parse
 from .core import seed_everything, load_checkpoint, latest_checkpoint, save_image_grid
 from .data import DATASETS
 from .training import LoopConfig, fit_loop, speed_up, wants_compile, upgrade_config
-from .autoencoder import GAE, GAEConfig, ae_config, AE_PRESETS
+from .autoencoder import GAE, GAEConfig, ae_config, AE_PRESETS, ViTEncoder, ViTDecoder
 from .teachers import SemanticTeacher
 from .losses import GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual, ALIGNMENTS
 from .metrics import psnr, ssim, mean_image_baseline, bicubic_baseline, bicubic_side, linear_probe
@@ -147,8 +147,8 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) ->
     seed_everything(cfg.seed)                                    # the same initial weights on every process
     obj = build_objective(cfg, teacher, on_the_fly)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
-        speed_up(obj.ae, compile=wants_compile(cfg))
-        if obj.perceptual is not None: speed_up(obj.perceptual, compile=False, channels_last=True)
+        speed_up(obj.ae, compile=(ViTEncoder, ViTDecoder) if wants_compile(cfg) else ())   # the noise stays eager
+        if obj.perceptual is not None: speed_up(obj.perceptual, channels_last=True)
     mcfg = cfg.model_config()
     r = fit_loop(obj, gae_step, dataset, cfg, out, arch=mcfg.to_dict(), resume=resume, progress=progress, desc='train_ae',
                  config={'train': asdict(cfg), 'model': mcfg.to_dict()}, disc_loss_fn=disc_step if cfg.lambda_gan > 0 else None)

@@ -15,7 +15,8 @@ from .core import seed_everything, save_checkpoint, load_checkpoint
 from .data import get_dataset, DATASETS
 from .training import LoopConfig, fit_loop, speed_up, wants_compile
 from .backbones import cached_features, get_vfm
-from .teachers import SemanticTeacher, TeacherConfig, teacher_config, TEACHER_PRESETS, DOWNSAMPLERS
+from .teachers import (SemanticTeacher, TeacherConfig, teacher_config, TEACHER_PRESETS, DOWNSAMPLERS, AttnDownsampler,
+                             FeatureDecoder)
 from .metrics import linear_probe
 
 # %% auto #0
@@ -101,7 +102,8 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
         teacher.E_sp.fit(f, seed=cfg.seed)
         r = {'model': teacher, 'history': [], 'step': 0, 'seconds': 0.0}
     else:
-        if cfg.fast: speed_up(teacher, compile=wants_compile(cfg), channels_last=not cached)
+        if cfg.fast:                                             # same function, computed faster (notebook `training`)
+            speed_up(teacher, compile=(AttnDownsampler, FeatureDecoder) if wants_compile(cfg) else (), channels_last=not cached)
         r = fit_loop(teacher, distill_objective(cached), dataset, cfg, out, arch=tcfg.to_dict(), config=saved,
                      resume=resume, progress=progress, desc='train_teacher')
     if Accelerator().is_main_process:

@@ -94,11 +94,18 @@ def can_compile(device=None) -> tuple[bool, str]:
         return False, "no C++ compiler found (install g++ to let torch.compile build CPU kernels)"
     return True, 'ok'
 
-def speed_up(model: nn.Module, compile: bool = True, channels_last: bool = False) -> dict:
-    "The fast path, in place: written-out attention on a CPU, channels-last convolutions, `torch.compile`. Returns what it did."
+def _inductor_cache_per_isa():
+    "Point inductor's kernel cache at one folder per CPU capability, unless the user chose a folder."
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+    if os.environ.get('TORCHINDUCTOR_CACHE_DIR', default_cache_dir()) == default_cache_dir():
+        cap = torch.backends.cpu.get_cpu_capability().lower()
+        os.environ['TORCHINDUCTOR_CACHE_DIR'] = f'{default_cache_dir()}_{cap}'
+
+def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False) -> dict:
+    "The fast path, in place: written-out attention on a CPU, channels-last convolutions, `torch.compile` of every submodule of the types in `compile`."
     p = next(model.parameters(), None)
     device = p.device if p is not None else torch.device('cpu')
-    done = {'attention': 'sdpa', 'channels_last': channels_last, 'compiled': False}
+    done = {'attention': 'sdpa', 'channels_last': channels_last, 'compiled': 0}
     if device.type == 'cpu':
         for m in model.modules():
             if hasattr(m, 'attn_impl'): m.attn_impl = 'math'
@@ -106,12 +113,16 @@ def speed_up(model: nn.Module, compile: bool = True, channels_last: bool = False
     if channels_last: model.to(memory_format=torch.channels_last)
     if compile:
         ok, why = can_compile(device)
-        if ok: model.compile(); done['compiled'] = True
-        else: done['compile_skipped'] = why
+        if not ok: done['compile_skipped'] = why
+        if ok and device.type == 'cpu': _inductor_cache_per_isa()
+        units = [m for m in model.modules() if isinstance(m, tuple(compile))] if ok else []
+        inner = {id(s) for u in units for s in u.modules() if s is not u}
+        for u in units:
+            if id(u) not in inner: u.compile(); done['compiled'] += 1     # outermost units only
     return done
 
 def wants_compile(cfg: LoopConfig) -> bool:
-    "Whether a run compiles its model: on the fast path, with compile 'on', or 'auto' and at least 300 steps."
+    "Whether a run compiles: on the fast path, with compile 'on', or 'auto' and at least 300 steps."
     return cfg.fast and (cfg.compile == 'on' or (cfg.compile == 'auto' and cfg.steps >= 300))
 
 # %% ../nbs/03_training.ipynb #7a1dfb30
