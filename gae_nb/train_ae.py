@@ -14,9 +14,10 @@ from fastcore.script import call_parse
 from .core import seed_everything, load_checkpoint, latest_checkpoint, save_image_grid
 from .data import DATASETS
 from .training import LoopConfig, fit_loop, speed_up, wants_compile, upgrade_config
-from .autoencoder import GAE, GAEConfig, ae_config, AE_PRESETS, ViTEncoder, ViTDecoder
+from .autoencoder import GAE, GAEConfig, ae_config, AE_PRESETS
 from .teachers import SemanticTeacher
-from .losses import GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual, ALIGNMENTS
+from .losses import (GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual, ALIGNMENTS,
+                           EffNetPerceptual)
 from .metrics import psnr, ssim, mean_image_baseline, bicubic_baseline, bicubic_side, linear_probe
 from .train_teacher import TEACHER_TRAIN_PRESETS, train_teacher_config, fit_teacher, features_of, build_data  # build_data: (train, val) of a run, same fields in both configs
 
@@ -147,8 +148,8 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) ->
     seed_everything(cfg.seed)                                    # the same initial weights on every process
     obj = build_objective(cfg, teacher, on_the_fly)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
-        speed_up(obj.ae, compile=(ViTEncoder, ViTDecoder) if wants_compile(cfg) else ())   # the noise stays eager
-        if obj.perceptual is not None: speed_up(obj.perceptual, channels_last=True)
+        speed_up(obj.ae, compile=(GAE,) if wants_compile(cfg) else ())
+        if isinstance(obj.perceptual, EffNetPerceptual): speed_up(obj.perceptual.fuse(), channels_last=True)
     mcfg = cfg.model_config()
     r = fit_loop(obj, gae_step, dataset, cfg, out, arch=mcfg.to_dict(), resume=resume, progress=progress, desc='train_ae',
                  config={'train': asdict(cfg), 'model': mcfg.to_dict()}, disc_loss_fn=disc_step if cfg.lambda_gan > 0 else None)

@@ -12,7 +12,7 @@ from accelerate import Accelerator
 from fastcore.script import call_parse
 from .core import seed_everything, load_checkpoint
 from .training import LoopConfig, fit_loop, speed_up, wants_compile
-from .dit import LightningDiT, DiTConfig, dit_config, DIT_PRESETS, DiTBlock, FinalLayer
+from .dit import LightningDiT, DiTConfig, dit_config, DIT_PRESETS
 from .transport import flow_matching_loss
 from .extract import LatentDataset
 
@@ -71,7 +71,7 @@ def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = Tru
     seed_everything(cfg.seed)
     model = LightningDiT(dcfg)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
-        speed_up(model, compile=(DiTBlock, FinalLayer) if wants_compile(cfg) else ())   # label dropout stays eager
+        speed_up(model, compile=(LightningDiT,) if wants_compile(cfg) else ())
     def loss_fn(m, batch, step):
         z, y = batch
         return flow_matching_loss(m, z, y if dcfg.num_classes > 0 else None, cfg.train_shift, cfg.cosine_loss)

@@ -115,6 +115,9 @@ def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False)
         ok, why = can_compile(device)
         if not ok: done['compile_skipped'] = why
         if ok and device.type == 'cpu': _inductor_cache_per_isa()
+        if ok:
+            import torch._inductor.config as inductor_config
+            inductor_config.fallback_random = True                      # compiled code draws PyTorch's random numbers
         units = [m for m in model.modules() if isinstance(m, tuple(compile))] if ok else []
         inner = {id(s) for u in units for s in u.modules() if s is not u}
         for u in units:
