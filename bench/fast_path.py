@@ -59,9 +59,7 @@ def dit_setup(batch: int):
 def variants(model, kind: str, compile_ok: bool):
     "name -> (model copy, fused AdamW?) with the levers added one at a time."
     out = {'eager': (model, False)}
-    m = copy.deepcopy(model)
-    for mod in m.modules():
-        if hasattr(mod, 'attn_impl'): mod.attn_impl = 'math'
+    m = copy.deepcopy(model); speed_up(m)                                 # written-out attention (on a CPU)
     out['+math'] = (m, False)
     if kind == 'ae':
         m = copy.deepcopy(m); speed_up(m.perceptual.fuse(), channels_last=True); out['+perceptual'] = (m, False)

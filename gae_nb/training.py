@@ -111,14 +111,13 @@ def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False)
             if hasattr(m, 'attn_impl'): m.attn_impl = 'math'
         done['attention'] = 'math'
     if channels_last: model.to(memory_format=torch.channels_last)
-    if compile:
-        ok, why = can_compile(device)
-        if not ok: done['compile_skipped'] = why
-        if ok and device.type == 'cpu': _inductor_cache_per_isa()
-        if ok:
-            import torch._inductor.config as inductor_config
-            inductor_config.fallback_random = True                      # compiled code draws PyTorch's random numbers
-        units = [m for m in model.modules() if isinstance(m, tuple(compile))] if ok else []
+    ok, why = can_compile(device) if compile else (False, 'not asked for')
+    if compile and not ok: done['compile_skipped'] = why
+    if ok:
+        import torch._inductor.config as inductor_config
+        if device.type == 'cpu': _inductor_cache_per_isa()
+        inductor_config.fallback_random = True                          # compiled code draws PyTorch's random numbers
+        units = [m for m in model.modules() if isinstance(m, tuple(compile))]
         inner = {id(s) for u in units for s in u.modules() if s is not u}
         for u in units:
             if id(u) not in inner: u.compile(); done['compiled'] += 1     # outermost units only
