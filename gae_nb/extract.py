@@ -5,18 +5,19 @@
 # %% ../nbs/32_extract.ipynb #bd1cf502
 from __future__ import annotations
 import json
+from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
-from torch.utils.data import Dataset
 from accelerate import Accelerator
-from fastcore.script import call_parse
+from fastcore.imports import in_ipython
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
-from .data import get_dataset
-from .train_ae import load_run
+from .core import parse_cli
+from .data import run_data
+from .autoencoder import load_gae
 
 # %% auto #0
-__all__ = ['extract_latents', 'load_stats', 'LatentDataset', 'main']
+__all__ = ['EXTRACT_PRESETS', 'extract_latents', 'ExtractConfig', 'main']
 
 # %% ../nbs/32_extract.ipynb #94bc78e8
 @torch.no_grad()
@@ -33,8 +34,10 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
         if not buf['labels']: return
         t = {k: torch.cat(v).contiguous() for k, v in buf.items()}
         tmp = out / f'.tmp-latents_rank{acc.process_index:02d}_shard{shard:03d}.safetensors'
-        save_file(t, str(tmp)); tmp.rename(out / tmp.name[5:])
-        shard += 1; buf = {k: [] for k in buf}
+        save_file(t, str(tmp))
+        tmp.rename(out / tmp.name[5:])
+        shard += 1
+        buf = {k: [] for k in buf}
     for i in tqdm(range(0, len(idx), batch_size), disable=not (progress and acc.is_main_process), desc='extract'):
         xs, ys = zip(*(dataset[j] for j in idx[i:i + batch_size]))
         x = torch.stack(xs).to(acc.device)
@@ -43,58 +46,48 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
         buf['labels'].append(torch.as_tensor(ys, dtype=torch.long))
         written += len(x)
         if sum(len(b) for b in buf['labels']) >= shard_size: flush()
-    flush(); acc.wait_for_everyone()
+    flush()
+    acc.wait_for_everyone()
     if acc.is_main_process:
         z = torch.cat([load_file(str(p))['latents'] for p in sorted(out.glob('latents_rank*_shard*.safetensors'))])
         sub = z[torch.randperm(len(z), generator=torch.Generator().manual_seed(seed))[:stats_n]]
-        stats = {'mean': sub.mean((0, 2, 3), keepdim=True)[:1], 'std': sub.std((0, 2, 3), keepdim=True)[:1]}   # (1, C, 1, 1), unbiased
+        stats = {'mean': sub.mean((0, 2, 3), keepdim=True), 'std': sub.std((0, 2, 3), keepdim=True)}  # (1, C, 1, 1)
         save_file({k: v.contiguous() for k, v in stats.items()}, str(out / 'latents_stats.safetensors'))
-        (out / 'latents_info.json').write_text(json.dumps({'n': len(z), 'latent_shape': list(z.shape[1:]),
-                                                            'num_classes': int(torch.cat([load_file(str(p))['labels'] for p in out.glob('latents_rank*')]).max()) + 1}))
+        labels = torch.cat([load_file(str(p))['labels'] for p in out.glob('latents_rank*')])
+        info = {'n': len(z), 'latent_shape': list(z.shape[1:]), 'num_classes': int(labels.max()) + 1}
+        (out / 'latents_info.json').write_text(json.dumps(info))
     acc.wait_for_everyone()
     return {'n_written': written}
 
-def load_stats(folder) -> dict:
-    "Per-channel mean and std (1, C, 1, 1) saved by `extract_latents`."
-    p = Path(folder) / 'latents_stats.safetensors'
-    if not p.exists(): raise FileNotFoundError(f"no latents_stats.safetensors in {folder}: run `python -m gae_nb.extract` first")
-    return load_file(str(p))
-
-class LatentDataset(Dataset):
-    "Extracted latents: items (normalised latent (C, h, w), label); the flipped latent with probability `flip_p`."
-    def __init__(self, folder, flip_p: float = 0.5, multiplier: float = 1.0, expect_shape: tuple | None = None):
-        files = sorted(Path(folder).glob('latents_rank*_shard*.safetensors'))
-        if not files: raise FileNotFoundError(f"no latent shards in {folder}: run `python -m gae_nb.extract` first")
-        parts = [load_file(str(p)) for p in files]
-        self.z = torch.cat([p['latents'] for p in parts]); self.zf = torch.cat([p['latents_flip'] for p in parts])
-        self.y = torch.cat([p['labels'] for p in parts])
-        if expect_shape is not None and tuple(self.z.shape[1:]) != tuple(expect_shape):
-            raise ValueError(f"latents in {folder} have shape {tuple(self.z.shape[1:])}, the model expects {tuple(expect_shape)}: "
-                             "extract with the matching autoencoder or change the DiT config")
-        st = load_stats(folder)
-        if st['mean'].shape[1] != self.z.shape[1]: raise ValueError(f"stats of {st['mean'].shape[1]} channels for {self.z.shape[1]}-channel latents")
-        self.mean, self.std, self.flip_p, self.mult = st['mean'][0], st['std'][0], flip_p, multiplier
-        self.num_classes = int(self.y.max()) + 1
-    def __len__(self): return len(self.z)
-    def __getitem__(self, i):
-        z = self.zf[i] if self.flip_p > 0 and torch.rand(()) < self.flip_p else self.z[i]
-        return (z - self.mean) / self.std * self.mult, self.y[i]                 # (z - m) / s * multiplier
-    def denormalize(self, z: torch.Tensor) -> torch.Tensor:
-        "Inverse of the item normalisation, for decoding samples."
-        return z / self.mult * self.std.to(z.device) + self.mean.to(z.device)
 
 # %% ../nbs/32_extract.ipynb #c2afebee
-@call_parse
-def main(ae: str = 'runs/gae_laptop',   # autoencoder checkpoint or run folder (train_ae)
-         out: str = 'runs/latents_laptop',  # where shards and stats go
-         preset: str = 'laptop',        # laptop: the run's own dataset and n_train; full: the whole training split
-         data_root: str = None,         # dataset folder (imagefolder)
-         batch_size: int = 256,         # images per encode batch
-         seed: int = 0):                # seed of the statistics subset
+@dataclass
+class ExtractConfig:
+    "Which autoencoder run to encode with, which of its images, and where the latents go."
+    ae: str = 'runs/gae_laptop'            # autoencoder checkpoint or run folder (train_ae)
+    out: str = 'runs/latents_laptop'       # where shards and stats go
+    full: bool = False                     # the whole training split (default: the images the run trained on)
+    data_root: str | None = None           # the dataset's folder, when it differs from the run's
+    batch_size: int = 256                  # images per encode batch
+    shard_size: int = 10_000               # latents per shard file
+    stats_n: int = 10_000                  # latents the per-channel statistics are computed from
+    seed: int = 0                          # seed of the statistics subset
+
+EXTRACT_PRESETS = {
+    'laptop': ExtractConfig(),
+    'paper-d32': ExtractConfig('runs/gae_paper-d32', 'runs/latents_paper-d32', full=True),
+    'paper-d64': ExtractConfig('runs/gae_paper-d64', 'runs/latents_paper-d64', full=True),
+}
+
+def main(argv: list[str] | None = None):
     "Extract flip-augmented GAE latents mu of a dataset into safetensors shards plus per-channel statistics."
-    if preset not in ('laptop', 'full'): raise SystemExit(f"unknown preset {preset!r}; known: ['laptop', 'full']")
-    model, cfg = load_run(ae)
-    n = cfg.n_train if preset == 'laptop' else None
-    ds = get_dataset(cfg.data, 'train', size=cfg.image_size, channels=cfg.channels, n=n, root=data_root or cfg.data_root, seed=cfg.seed)
-    extract_latents(model, ds, out, batch_size=batch_size, seed=seed)
-    print(f"wrote {len(ds)} latents (and flips) of shape {model.cfg.latent_shape} to {out}")
+    cfg, _, _ = parse_cli(EXTRACT_PRESETS, argv=argv, description=main.__doc__)
+    model, saved = load_gae(cfg.ae)
+    data, seed = run_data(saved['train'])
+    data = replace(data, root=cfg.data_root or data.root, n_train=None if cfg.full else data.n_train)
+    ds = data.datasets(model.cfg.image_size, model.cfg.in_chans, seed)[0]
+    extract_latents(model, ds, cfg.out, cfg.batch_size, cfg.shard_size, cfg.stats_n, cfg.seed)
+    print(f"wrote {len(ds)} latents (and flips) of shape {model.cfg.latent_shape} to {cfg.out}")
+
+if __name__ == '__main__' and not in_ipython():
+    main()

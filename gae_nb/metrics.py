@@ -8,6 +8,8 @@ import math
 import torch
 import torch.nn.functional as F
 from torchmetrics.functional.image import structural_similarity_index_measure
+from .core import batched
+from .autoencoder import encode_mu
 from .backbones import EfficientNetLite0Classifier, InceptionFID
 
 # %% auto #0
@@ -157,14 +159,14 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict
 def noise_robustness(model, x: torch.Tensor, sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.8), extractor=None,
                      batch_size: int = 256, seed: int = 0) -> list[dict]:
     "Decode mu + sigma·eps for each sigma: PSNR (and FD with `extractor`) against the clean images x."
-    model.eval(); dev = next(model.parameters()).device
-    mus = torch.cat([model.encode(x[i:i + batch_size].to(dev)).mu.float().cpu() for i in range(0, len(x), batch_size)])
+    mus = encode_mu(model, x, batch_size)
+    dev = next(model.parameters()).device
     eps = torch.randn(mus.shape, generator=torch.Generator().manual_seed(seed))
     ref = FeatureStats().update(extract(extractor, x)[0]) if extractor is not None else None
     rows = []
     for s in sigmas:
         z = mus + s * eps                                                       # z = mu + sigma * eps
-        x_hat = torch.cat([model.decode(z[i:i + batch_size].to(dev)).float().cpu() for i in range(0, len(z), batch_size)])
+        x_hat = batched(model.decode, z, batch_size, dev)
         row = {'sigma': float(s), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item()}
         if ref is not None: row['fd'] = fd_from_stats(ref, FeatureStats().update(extract(extractor, x_hat)[0]))
         rows.append(row)

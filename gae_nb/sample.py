@@ -4,22 +4,23 @@
 
 # %% ../nbs/34_sample.ipynb #a41321b2
 from __future__ import annotations
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
-from fastcore.script import call_parse
+from fastcore.imports import in_ipython
 from PIL import Image
-from .core import tensor_to_img, save_image_grid, set_threads
+from .core import tensor_to_img, save_image_grid, set_threads, batched, parse_cli
+from .data import load_latent_stats, load_samples
 from .training import speed_up
+from .autoencoder import load_gae
+from .dit import load_dit
 from .transport import sample_ode, sample_sde
-from .extract import load_stats
-from .train_ae import load_run
-from .train_dit import load_dit
-from .evaluate import load_samples
 
 # %% auto #0
-__all__ = ['class_uniform_labels', 'initial_noise', 'generate', 'write_samples', 'save_npz', 'main']
+__all__ = ['SAMPLERS', 'SAMPLE_PRESETS', 'class_uniform_labels', 'initial_noise', 'generate', 'write_samples', 'save_npz',
+           'SampleConfig', 'main']
 
 # %% ../nbs/34_sample.ipynb #506d2eaf
 def class_uniform_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -28,28 +29,42 @@ def class_uniform_labels(num_classes: int, per_class: int) -> torch.Tensor:
 
 def initial_noise(n: int, shape, seed: int, start: int = 0) -> torch.Tensor:
     "Noise of samples start..start+n-1, each from its own generator (seed + index): independent of batching."
-    return torch.stack([torch.randn(shape, generator=torch.Generator().manual_seed(seed + start + i)) for i in range(n)])
+    gens = [torch.Generator().manual_seed(seed + start + i) for i in range(n)]
+    return torch.stack([torch.randn(shape, generator=g) for g in gens])
+
+SAMPLERS = ('ode', 'sde')
 
 @torch.no_grad()
-def generate(dit, labels: torch.Tensor, sampler: str = 'ode', steps: int = 250, shift: float = 0.4, cfg_scale: float = 1.0,
-             cfg_interval_start: float = 0.0, seed: int = 0, batch_size: int = 256, start: int = 0) -> torch.Tensor:
+def generate(dit, labels: torch.Tensor, sampler: str = 'ode', steps: int = 250, shift: float = 0.4,
+             cfg_scale: float = 1.0, cfg_interval_start: float = 0.0, seed: int = 0, batch_size: int = 256,
+             start: int = 0) -> torch.Tensor:
     "Normalised latents for `labels` (N,), sampled with `sampler` ('ode' or 'sde'); CFG when cfg_scale != 1."
-    if sampler not in ('ode', 'sde'): raise ValueError(f"sampler must be 'ode' or 'sde', got {sampler!r}")
-    c = dit.cfg; dev = next(dit.parameters()).device; out = []
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be 'ode' or 'sde', got {sampler!r}")
+    c = dit.cfg
+    dev = next(dit.parameters()).device
     if cfg_scale != 1.0 and (c.num_classes == 0 or c.class_dropout == 0):
-        raise ValueError("a CFG weight needs a class-conditional DiT trained with label dropout; use cfg_scale=1 for this model")
+        raise ValueError("a CFG weight needs a class-conditional DiT trained with label dropout; "
+                         "use cfg_scale=1 for this model")
+    out = []
     for i in range(0, len(labels), batch_size):
         y = labels[i:i + batch_size].to(dev)
-        x0 = initial_noise(len(y), (c.in_channels, c.grid, c.grid), seed, start + i).to(dev)
-        vel = (lambda x, t: dit.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start)) if cfg_scale != 1.0 else \
-              (lambda x, t: dit(x, t, y if c.num_classes > 0 else None))
-        g = torch.Generator(device=dev).manual_seed(seed * 1_000_003 + start + i)
-        out.append((sample_ode(vel, x0, steps, shift) if sampler == 'ode' else sample_sde(vel, x0, steps, shift, generator=g)).cpu())
+        x0 = initial_noise(len(y), c.latent_shape, seed, start + i).to(dev)
+        if cfg_scale != 1.0:
+            vel = lambda x, t: dit.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start)
+        else:
+            vel = lambda x, t: dit(x, t, y if c.num_classes > 0 else None)
+        if sampler == 'ode':
+            out.append(sample_ode(vel, x0, steps, shift).cpu())
+        else:
+            g = torch.Generator(device=dev).manual_seed(seed * 1_000_003 + start + i)
+            out.append(sample_sde(vel, x0, steps, shift, generator=g).cpu())
     return torch.cat(out)
 
 def write_samples(images: torch.Tensor, out, start: int = 0) -> None:
     "PNG files {index:06d}.png of images in [-1, 1]."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     for i, im in enumerate(tensor_to_img(images)):
         Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im).save(out / f'{start + i:06d}.png')
 
@@ -58,38 +73,64 @@ def save_npz(images: torch.Tensor, path) -> None:
     np.savez(path, arr_0=tensor_to_img(images))
 
 # %% ../nbs/34_sample.ipynb #3ac6cc14
-@call_parse
-def main(dit: str = 'runs/dit_laptop',    # DiT checkpoint or run folder (train_dit)
-         ae: str = 'runs/gae_laptop',      # autoencoder checkpoint or run folder (train_ae)
-         latents: str = None,             # folder with latents_stats.safetensors (default: the one the DiT was trained on)
-         out: str = 'runs/samples_laptop',  # OUT/images/*.png, OUT/samples.npz, OUT/grid.png
-         per_class: int = 10,             # samples per class (class-uniform)
-         sampler: str = 'ode',            # ode (Euler) or sde (Euler-Maruyama)
-         steps: int = 250,                # time-grid points
-         shift: float = 0.4,              # sampling time shift
-         cfg_scale: float = 1.0,          # classifier-free guidance weight (1 = off)
-         cfg_interval_start: float = 0.0, # guidance only for t >= this (t = 0 is noise)
-         no_ema: bool = False,            # use the raw instead of the EMA weights
-         seed: int = 0,
-         batch_size: int = 256):
-    "Sample class-uniform latents with a trained LightningDiT, decode them with the GAE, write PNGs, samples.npz and grid.png."
-    model, saved = load_dit(dit, ema=not no_ema)
-    gae, _ = load_run(ae)
-    stats = load_stats(latents or saved['latents'])
+@dataclass
+class SampleConfig:
+    "What to sample: a DiT run, the autoencoder that decodes its latents, the sampler and its guidance, how many."
+    dit: str = 'runs/dit_laptop'           # DiT checkpoint or run folder (train_dit)
+    ae: str = 'runs/gae_laptop'            # autoencoder checkpoint or run folder (train_ae)
+    latents: str | None = None             # folder with latents_stats.safetensors (default: the DiT's own latents)
+    out: str = 'runs/samples_laptop'       # OUT/images/*.png, OUT/samples.npz, OUT/grid.png
+    per_class: int = 10                    # samples per class (class-uniform)
+    sampler: str = 'ode'                   # ode (Euler) or sde (Euler-Maruyama)
+    steps: int = 250                       # time-grid points
+    shift: float = 0.4                     # sampling time shift
+    cfg_scale: float = 1.0                 # classifier-free guidance weight (1 = off)
+    cfg_interval_start: float = 0.0        # guidance only for t >= this (t = 0 is noise)
+    ema: bool = True                       # the EMA weights (False: the raw ones)
+    seed: int = 0                          # noise seed (sample i uses seed + i)
+    batch_size: int = 256                  # samples per batch
+    def __post_init__(self):
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+
+_paper = SampleConfig('runs/dit_paper-d32', 'runs/gae_paper-d32', out='runs/samples_paper-d32', per_class=50,
+                      cfg_scale=2.5, cfg_interval_start=0.25)
+SAMPLE_PRESETS = {
+    'laptop': SampleConfig(),
+    'paper-d32': _paper,
+    'paper-d64': replace(_paper, dit='runs/dit_paper-d64', ae='runs/gae_paper-d64', out='runs/samples_paper-d64'),
+}
+
+def main(argv: list[str] | None = None):
+    "Sample class-uniform latents with a trained LightningDiT, decode them with the GAE, write PNGs, samples.npz, grid.png."
+    cfg, _, _ = parse_cli(SAMPLE_PRESETS, argv=argv, description=main.__doc__)
+    model, saved = load_dit(cfg.dit, ema=cfg.ema)
+    gae, _ = load_gae(cfg.ae)
+    stats = load_latent_stats(cfg.latents or saved['latents'])
     c = model.cfg
-    if stats['mean'].shape[1] != c.in_channels: raise SystemExit(f"latent stats have {stats['mean'].shape[1]} channels, the DiT {c.in_channels}")
-    labels = class_uniform_labels(max(c.num_classes, 1), per_class)
-    acc = Accelerator(); model, gae = model.to(acc.device), gae.to(acc.device)
-    set_threads(); speed_up(model); speed_up(gae)   # written-out attention on a CPU
-    mine = torch.arange(len(labels)).chunk(acc.num_processes)[acc.process_index]      # contiguous share per process
-    z = generate(model, labels[mine], sampler, steps, shift, cfg_scale, cfg_interval_start, seed, batch_size, start=int(mine[0]) if len(mine) else 0)
+    if stats['mean'].shape[1] != c.in_channels:
+        raise SystemExit(f"latent stats have {stats['mean'].shape[1]} channels, the DiT {c.in_channels}")
+    labels = class_uniform_labels(max(c.num_classes, 1), cfg.per_class)
+    acc = Accelerator()
+    model, gae = model.to(acc.device), gae.to(acc.device)
+    set_threads()
+    speed_up(model)                                                      # written-out attention on a CPU
+    speed_up(gae)
+    mine = torch.arange(len(labels)).chunk(acc.num_processes)[acc.process_index]   # contiguous share per process
+    start = int(mine[0]) if len(mine) else 0
+    z = generate(model, labels[mine], cfg.sampler, cfg.steps, cfg.shift, cfg.cfg_scale, cfg.cfg_interval_start,
+                 cfg.seed, cfg.batch_size, start=start)
     mult = saved['train'].get('latent_multiplier', 1.0)
     z = z / mult * stats['std'] + stats['mean']                          # de-normalise; no sphere re-projection (official)
-    with torch.no_grad(): imgs = torch.cat([gae.decode(z[i:i + 256].to(acc.device)).float().cpu() for i in range(0, len(z), 256)])
-    write_samples(imgs, Path(out) / 'images', start=int(mine[0]) if len(mine) else 0)
+    write_samples(batched(gae.decode, z, 256, acc.device), Path(cfg.out) / 'images', start=start)
     acc.wait_for_everyone()
     if acc.is_main_process:
-        allimgs = load_samples(Path(out) / 'images')
-        save_npz(allimgs, Path(out) / 'samples.npz')
-        save_image_grid(allimgs[torch.arange(len(allimgs)).view(-1, per_class)[:, :min(per_class, 10)].flatten()], Path(out) / 'grid.png', nrow=min(per_class, 10))
-        print(f"wrote {len(allimgs)} samples ({sampler}, {steps} steps, cfg {cfg_scale}) to {out}")
+        allimgs = load_samples(Path(cfg.out) / 'images')
+        save_npz(allimgs, Path(cfg.out) / 'samples.npz')
+        k = min(cfg.per_class, 10)
+        shown = torch.arange(len(allimgs)).view(-1, cfg.per_class)[:, :k].flatten()
+        save_image_grid(allimgs[shown], Path(cfg.out) / 'grid.png', nrow=k)
+        print(f"wrote {len(allimgs)} samples ({cfg.sampler}, {cfg.steps} steps, cfg {cfg.cfg_scale}) to {cfg.out}")
+
+if __name__ == '__main__' and not in_ipython():
+    main()

@@ -8,13 +8,14 @@ from dataclasses import dataclass, asdict, fields, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .core import batched, device_of, load_checkpoint, strip_prefix
 from .layers import Attention, Block, RMSNorm
 from .backbones import get_vfm, vfm_dim, VFMS
 
 # %% auto #0
 __all__ = ['DOWNSAMPLERS', 'TEACHER_PRESETS', 'TeacherConfig', 'teacher_config', 'to_tokens', 'to_map', 'window_partition',
            'window_reverse', 'PatchConv', 'SVDDownsampler', 'AttnDownsampler', 'make_downsampler', 'FeatureDecoder',
-           'cosine_distill_loss', 'SemanticTeacher']
+           'cosine_distill_loss', 'SemanticTeacher', 'teacher_latents']
 
 # %% ../nbs/21_teachers.ipynb #6918b5b3
 DOWNSAMPLERS = ('svd', 'single_attn', 'attn_linear', 'attn_patchconv')
@@ -45,6 +46,10 @@ class TeacherConfig:
             if C % h: raise ValueError(f"{h} heads do not divide the {self.vfm} dim {C}")
     @property
     def vfm_dim(self) -> int: return vfm_dim(self.vfm)
+    @property
+    def latent_shape(self) -> tuple[int, int, int]:
+        "The teacher latent E_sp(f): (d, grid, grid), the autoencoder's latent shape."
+        return (self.latent_dim, self.grid, self.grid)
     def to_dict(self) -> dict: return asdict(self)
     @classmethod
     def from_dict(cls, d: dict) -> 'TeacherConfig':
@@ -191,11 +196,10 @@ class SemanticTeacher(nn.Module):
     @classmethod
     def from_checkpoint(cls, path, **vfm_kwargs) -> 'SemanticTeacher':
         "The frozen teacher (VFM + E_sp, no D_sp) saved by `train_teacher` in `path` (a checkpoint or run folder)."
-        from gae_nb.core import load_checkpoint
         weights, _, saved = load_checkpoint(path)
         if 'teacher' not in saved: raise ValueError(f"{path} is not a teacher checkpoint (no 'teacher' config in it)")
         t = cls(TeacherConfig.from_dict(saved['teacher']), with_decoder=False, **vfm_kwargs)
-        t.E_sp.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith('E_sp.')})
+        t.E_sp.load_state_dict(strip_prefix(weights, 'E_sp.'))
         return t.eval().requires_grad_(False)
     def param_counts(self) -> dict[str, int]:
         n = lambda m: sum(p.numel() for p in m.parameters()) if m is not None else 0
@@ -203,3 +207,9 @@ class SemanticTeacher(nn.Module):
     def downsampler_state(self) -> dict:
         "The weights that define the frozen teacher: E_sp only (D_sp is discarded, the VFM is rebuilt from its name)."
         return {f'E_sp.{k}': v for k, v in self.E_sp.state_dict().items()}
+
+# %% ../nbs/21_teachers.ipynb #f4a1b557
+def teacher_latents(teacher: SemanticTeacher, f: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    "Teacher latents E_sp(f) `(N, d, g, g)` of cached VFM features `f`, in batches."
+    teacher.eval()
+    return batched(teacher.encode_features, f, batch_size, device_of(teacher.E_sp))

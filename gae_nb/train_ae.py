@@ -5,178 +5,137 @@
 # %% ../nbs/31_train_ae.ipynb #74a61490
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 from accelerate import Accelerator
-from fastcore.script import call_parse
-from .core import seed_everything, load_checkpoint, latest_checkpoint, save_image_grid
-from .data import DATASETS
-from .training import LoopConfig, fit_loop, speed_up, wants_compile, upgrade_config
-from .autoencoder import GAE, GAEConfig, ae_config, AE_PRESETS
-from .teachers import SemanticTeacher
-from .losses import (GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual, ALIGNMENTS,
-                           EffNetPerceptual)
+from fastcore.imports import in_ipython
+from .core import seed_everything, latest_checkpoint, save_image_grid, parse_cli
+from .data import DataConfig
+from .training import LoopConfig, Adversary, fit_loop, speed_up, wants_compile
+from .backbones import features_of
+from .autoencoder import GAE, GAEConfig, ae_config, encode_mu, reconstruct
+from .teachers import SemanticTeacher, teacher_latents
+from .losses import (GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual,
+                           ALIGNMENTS, EffNetPerceptual)
 from .metrics import psnr, ssim, mean_image_baseline, bicubic_baseline, bicubic_side, linear_probe
-from .train_teacher import TEACHER_TRAIN_PRESETS, train_teacher_config, fit_teacher, features_of, build_data  # build_data: (train, val) of a run, same fields in both configs
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainAEConfig', 'train_config', 'get_teacher', 'WithTargets', 'precompute_targets',
-           'build_objective', 'gae_step', 'disc_step', 'fit', 'load_run', 'reconstruct', 'encode_mu', 'report', 'main',
-           'laptop_ablations']
+__all__ = ['TRAIN_PRESETS', 'DiscConfig', 'TrainAEConfig', 'load_teacher', 'WithTargets', 'alignment_targets', 'build_objective',
+           'gae_step', 'fit', 'report', 'AEJob', 'main']
 
 # %% ../nbs/31_train_ae.ipynb #1c9df10e
 @dataclass
+class DiscConfig:
+    "The PatchGAN discriminator of the GAN term (used when loss.gan > 0)."
+    ndf: int = 32                      # width (paper 64)
+    layers: int = 2                    # depth (paper 3)
+    lr: float = 1e-4                   # its AdamW learning rate (official 1e-5)
+
+@dataclass
 class TrainAEConfig(LoopConfig):
-    "Everything one autoencoder run needs (the loop's fields, then model, objective and data). Saved in every checkpoint."
+    "One autoencoder run: the loop's fields, the model, the loss weights, the data, the teacher. Saved in every checkpoint."
     lr: float = 1e-3                   # peak learning rate (laptop; the paper: 2e-4)
-    model: str = 'tiny'                # autoencoder preset (AE_PRESETS)
-    latent_dim: int = 8                # d
-    latent_norm: bool = True           # GAE's latent normalisation (False for the KL baseline)
-    posterior: str = 'sigma'           # 'sigma' (dynamic noise), 'kl' (Table 7 baseline), 'none'
-    C_sigma: float = 0.2               # dynamic noise scale (paper 0.2; 0 = off)
-    teacher: str | None = 'laptop'     # teacher preset to train/reuse, a train_teacher teacher folder, or '' / None (none)
+    model: GAEConfig = field(default_factory=lambda: ae_config('tiny', image_size=32, in_chans=1))
+    loss: LossWeights = field(default_factory=lambda: LossWeights(gan=0.0, sp=0.1, disc_start=500))
+    data: DataConfig = field(default_factory=DataConfig)
+    teacher: str | None = 'runs/teacher_laptop/teacher'  # frozen teacher written by train_teacher (None: no teacher)
     alignment: str = 'latent'          # 'latent' (paper), 'pre', 'post'
     perceptual: str = 'effnet'         # 'lpips' (paper, needs VGG weights), 'effnet' (offline stand-in), 'none'
-    lambda_rec: float = 1.0
-    lambda_lpips: float = 1.0
-    lambda_gan: float = 0.0            # GAN weight (paper 0.5; off on the laptop, see above)
-    lambda_sp: float = 0.1             # semantic alignment weight (paper 1.0; 0.1 on the laptop, see above)
-    lambda_kl: float = 0.1             # KL weight of the baseline (element-mean KL)
-    disc_start: int = 500              # step at which the GAN terms switch on (official: 5001)
-    disc_ndf: int = 32                 # discriminator width (paper 64)
-    disc_layers: int = 2               # discriminator depth (paper 3)
-    data: str = 'fashion_mnist'        # dataset name (DATASETS)
-    data_root: str | None = None       # dataset folder, when the dataset needs one
-    image_size: int = 32               # pixels (square)
-    channels: int = 1                  # 1 = grey, 3 = colour
-    n_train: int | None = 10_000       # training images (None = all)
-    n_val: int = 1000                  # held-out images for the report
+    disc: DiscConfig = field(default_factory=DiscConfig)
     cache_dir: str | None = 'runs/vfm_cache'  # cached VFM features (None: the teacher runs on the fly)
-
     def __post_init__(self):
         super().__post_init__()
-        if self.model not in AE_PRESETS: raise KeyError(f"unknown model preset {self.model!r}; known: {list(AE_PRESETS)}")
-        if self.data not in DATASETS: raise KeyError(f"unknown dataset {self.data!r}; known: {sorted(DATASETS)}")
-        if self.alignment not in ALIGNMENTS: raise KeyError(f"unknown alignment {self.alignment!r}; known: {list(ALIGNMENTS)}")
-        if self.lambda_sp > 0 and not self.teacher:
-            raise ValueError("lambda_sp > 0 needs a teacher: give teacher='laptop', a teacher run folder, or set lambda_sp=0")
-        self.model_config()                                      # validate the architecture now
-    def model_config(self) -> GAEConfig:
-        "The autoencoder this run trains."
-        return ae_config(self.model, image_size=self.image_size, in_chans=self.channels, latent_dim=self.latent_dim,
-                         latent_norm=self.latent_norm, posterior=self.posterior, C_sigma=self.C_sigma)
-    def weights(self) -> LossWeights:
-        return LossWeights(self.lambda_rec, self.lambda_lpips, self.lambda_gan, self.lambda_sp, self.lambda_kl, self.disc_start)
+        if self.alignment not in ALIGNMENTS:
+            raise KeyError(f"unknown alignment {self.alignment!r}; known: {list(ALIGNMENTS)}")
+        if self.loss.sp > 0 and not self.teacher:
+            raise ValueError("loss.sp > 0 needs a teacher: give the folder train_teacher wrote, or set loss.sp=0")
 
-_paper = dict(model='L', latent_dim=32, teacher='paper', perceptual='lpips', lambda_gan=0.5, lambda_sp=1.0, data='imagefolder', image_size=256, channels=3,
-              n_train=None, n_val=1000, steps=250_000, batch_size=1024, lr=2e-4, warmup_steps=8000, disc_start=5001,
-              disc_ndf=64, disc_layers=3, disc_lr=1e-5, cache_dir=None, num_workers=8, log_every=100, ckpt_every=5000)
+_paper = TrainAEConfig(model=ae_config('L', latent_dim=32), loss=LossWeights(), perceptual='lpips',
+                       data=DataConfig('imagefolder', n_train=None, n_val=1000), teacher='runs/teacher_paper-d32/teacher',
+                       disc=DiscConfig(ndf=64, layers=3, lr=1e-5), steps=250_000, batch_size=1024, lr=2e-4,
+                       warmup_steps=8000, cache_dir=None, num_workers=8, log_every=100, ckpt_every=5000)
+_laptop = TrainAEConfig()
 TRAIN_PRESETS: dict[str, TrainAEConfig] = {
-    'laptop': TrainAEConfig(),
-    'laptop-photos': TrainAEConfig(data='photos', channels=3, teacher='', lambda_sp=0.0, n_val=500),
-    'paper-d32': TrainAEConfig(**_paper),
-    'paper-d64': TrainAEConfig(**{**_paper, 'latent_dim': 64}),
+    'laptop': _laptop,
+    'laptop-photos': TrainAEConfig(model=ae_config('tiny', image_size=32, in_chans=3), data=DataConfig('photos', n_val=500),
+                                   teacher=None, loss=LossWeights(gan=0.0, sp=0.0, disc_start=500)),
+    'laptop-kl': TrainAEConfig(model=ae_config('tiny', image_size=32, in_chans=1, posterior='kl', latent_norm=False),
+                               teacher=None, loss=LossWeights(gan=0.0, sp=0.0, disc_start=500)),   # Table 7 baseline
+    'paper-d32': _paper,
+    'paper-d64': TrainAEConfig(**{**_paper.__dict__, 'model': ae_config('L', latent_dim=64),
+                                  'teacher': 'runs/teacher_paper-d64/teacher'}),
 }
 
-def train_config(preset: str = 'laptop', **overrides) -> TrainAEConfig:
-    "A run preset with fields overridden (None values are ignored)."
-    if preset not in TRAIN_PRESETS: raise KeyError(f"unknown preset {preset!r}; known: {list(TRAIN_PRESETS)}")
-    return replace(TRAIN_PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
-
 # %% ../nbs/31_train_ae.ipynb #7aaa61a3
-def get_teacher(cfg: TrainAEConfig, out, progress: bool = False) -> SemanticTeacher | None:
-    "The frozen teacher of a run: a preset trained into OUT/teacher_run (or reused), or one saved by train_teacher."
-    if not cfg.teacher or cfg.lambda_sp == 0: return None
-    if cfg.teacher in TEACHER_TRAIN_PRESETS:
-        run = Path(out) / 'teacher_run'
-        if latest_checkpoint(run / 'teacher') is None:
-            tcfg = train_teacher_config(cfg.teacher, data=cfg.data, data_root=cfg.data_root, image_size=cfg.image_size,
-                                        channels=cfg.channels, n_train=cfg.n_train, cache_dir=cfg.cache_dir, seed=cfg.seed)
-            fit_teacher(tcfg, run, progress=progress)
-        path = run / 'teacher'
-    else: path = Path(cfg.teacher)
-    t = SemanticTeacher.from_checkpoint(path)
-    want = cfg.model_config()
-    if (t.cfg.latent_dim, t.cfg.grid) != (want.latent_dim, want.grid):
-        raise ValueError(f"teacher {path} gives {t.cfg.latent_dim}x{t.cfg.grid}x{t.cfg.grid} latents, the autoencoder "
-                         f"{want.latent_dim}x{want.grid}x{want.grid}: train a teacher with the same latent_dim and grid")
+def load_teacher(cfg: TrainAEConfig) -> SemanticTeacher | None:
+    "The run's frozen teacher (None without one), checked against the autoencoder's latent shape."
+    if not cfg.teacher or cfg.loss.sp == 0:
+        return None
+    if latest_checkpoint(cfg.teacher) is None:
+        raise FileNotFoundError(f"no teacher at {cfg.teacher}: train it first (python -m gae_nb.train_teacher "
+                                "--preset <the same preset>), point --teacher at its OUT/teacher folder, "
+                                "or run without one (--teacher None --loss.sp 0)")
+    t = SemanticTeacher.from_checkpoint(cfg.teacher)
+    if t.cfg.latent_shape != cfg.model.latent_shape:
+        raise ValueError(f"teacher {cfg.teacher} gives {t.cfg.latent_shape} latents, the autoencoder "
+                         f"{cfg.model.latent_shape}: train a teacher with the same latent_dim and grid")
     return t
 
 class WithTargets(Dataset):
     "Items (x, target) of an image dataset zipped with precomputed per-image alignment targets."
-    def __init__(self, ds, targets: torch.Tensor): self.ds, self.t = ds, targets
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, i): return self.ds[i][0], self.t[i]
+    def __init__(self, ds, targets: torch.Tensor):
+        self.ds, self.t = ds, targets
+    def __len__(self):
+        return len(self.ds)
+    def __getitem__(self, i):
+        return self.ds[i][0], self.t[i]
 
-@torch.no_grad()
-def precompute_targets(teacher: SemanticTeacher, cfg: TrainAEConfig, train_ds) -> torch.Tensor:
+def alignment_targets(teacher: SemanticTeacher, cfg: TrainAEConfig, progress: bool = False) -> torch.Tensor:
     "Teacher latents (latent alignment) or VFM maps (pre/post) of every training image, from the shared feature cache."
-    f, _ = features_of(teacher.vfm, cfg, train_ds)
-    if cfg.alignment != 'latent': return f
-    return torch.cat([teacher.encode_features(f[i:i + 1024]) for i in range(0, len(f), 1024)])
+    m = cfg.model
+    (f, _), = features_of(teacher.vfm, cfg.data, m.image_size, m.in_chans, cfg.seed, ('train',), cfg.cache_dir,
+                          cfg.precision, progress)
+    return teacher_latents(teacher, f) if cfg.alignment == 'latent' else f
 
 # %% ../nbs/31_train_ae.ipynb #45787123
 def build_objective(cfg: TrainAEConfig, teacher: SemanticTeacher | None, on_the_fly: bool) -> GAEObjective:
     "The autoencoder inside Eq. 3's objective, as the run config says."
-    mcfg = cfg.model_config()
-    ae = GAE(mcfg)
+    m = cfg.model
     align = None
-    if cfg.lambda_sp > 0:
-        vdim = teacher.cfg.vfm_dim
-        align = SemanticAlignment(cfg.alignment, mcfg.width, mcfg.latent_dim, vdim)
-    disc = PatchDiscriminator(cfg.channels, cfg.disc_ndf, cfg.disc_layers) if cfg.lambda_gan > 0 else None
-    return GAEObjective(ae, cfg.weights(), make_perceptual(cfg.perceptual, cfg.image_size), align,
+    if cfg.loss.sp > 0:
+        align = SemanticAlignment(cfg.alignment, m.width, m.latent_dim, teacher.cfg.vfm_dim)
+    disc = PatchDiscriminator(m.in_chans, cfg.disc.ndf, cfg.disc.layers) if cfg.loss.gan > 0 else None
+    return GAEObjective(GAE(m), cfg.loss, make_perceptual(cfg.perceptual, m.image_size), align,
                         teacher if on_the_fly else None, disc)
 
-def gae_step(model, batch, step):
-    "One generator step of Eq. 3; batches are (x, y) or (x, precomputed target)."
-    x, t = batch
-    return model(x, None if t.ndim == 1 else t, step=step)                  # labels (ndim 1): the teacher runs on the fly
-
-def disc_step(model, batch, x_hat, step): return model(batch[0], step=step, mode='disc', x_hat=x_hat)
+def gae_step(precomputed: bool):
+    "The generator's step: batches are (x, alignment target) when targets are precomputed, else (x, labels)."
+    def loss_fn(model, batch, step):
+        return model(batch[0], batch[1] if precomputed else None, step=step)
+    return loss_fn
 
 def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) -> dict:
     "Train as `cfg` says, writing checkpoints to `out`. Returns {'model' (the GAE), 'objective', 'history', 'step', 'seconds'}."
     out = Path(out)
-    train_ds = build_data(cfg)[0]
-    teacher = get_teacher(cfg, out, progress)
-    dataset, on_the_fly = train_ds, True
-    if teacher is not None and cfg.cache_dir is not None:
-        dataset, on_the_fly = WithTargets(train_ds, precompute_targets(teacher, cfg, train_ds)), False
+    m = cfg.model
+    train_ds = cfg.data.datasets(m.image_size, m.in_chans, cfg.seed)[0]
+    teacher = load_teacher(cfg)
+    precomputed = teacher is not None and cfg.cache_dir is not None
+    dataset = WithTargets(train_ds, alignment_targets(teacher, cfg, progress)) if precomputed else train_ds
     seed_everything(cfg.seed)                                    # the same initial weights on every process
-    obj = build_objective(cfg, teacher, on_the_fly)
+    obj = build_objective(cfg, teacher, on_the_fly=not precomputed)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
         speed_up(obj.ae, compile=(GAE,) if wants_compile(cfg) else ())
-        if isinstance(obj.perceptual, EffNetPerceptual): speed_up(obj.perceptual.fuse(), channels_last=True)
-    mcfg = cfg.model_config()
-    r = fit_loop(obj, gae_step, dataset, cfg, out, arch=mcfg.to_dict(), resume=resume, progress=progress, desc='train_ae',
-                 config={'train': asdict(cfg), 'model': mcfg.to_dict()}, disc_loss_fn=disc_step if cfg.lambda_gan > 0 else None)
+        if isinstance(obj.perceptual, EffNetPerceptual):
+            speed_up(obj.perceptual.fuse(), channels_last=True)
+    adversary = Adversary(obj.disc, obj.discriminator_step, cfg.disc.lr) if obj.disc is not None else None
+    r = fit_loop(obj, gae_step(precomputed), dataset, cfg, out, arch=m.to_dict(), resume=resume, progress=progress,
+                 desc='train_ae', config={'train': asdict(cfg), 'model': m.to_dict()}, adversary=adversary)
     return {**r, 'objective': r['model'], 'model': r['model'].ae}
 
-def load_run(path, ema: bool = False) -> tuple[GAE, TrainAEConfig]:
-    "The trained autoencoder (its EMA weights with `ema=True`) and run config of a checkpoint or run folder."
-    weights, _, saved = load_checkpoint(path)
-    if 'model' not in saved: raise ValueError(f"{path} is not an autoencoder checkpoint (no 'model' config in it)")
-    model = GAE(GAEConfig.from_dict(saved['model']))
-    pre = 'ema.ae.' if ema else 'ae.'
-    model.load_state_dict({k[len(pre):]: v for k, v in weights.items() if k.startswith(pre)})
-    return model.eval(), TrainAEConfig(**upgrade_config(saved['train']))
-
 # %% ../nbs/31_train_ae.ipynb #12f96d13
-@torch.no_grad()
-def reconstruct(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    "Decode the clean latent mu of every image (no noise), in batches, on the model's device."
-    model.eval(); dev = next(model.parameters()).device
-    return torch.cat([model.decode(model.encode(x[i:i + batch_size].to(dev)).mu).float().cpu()
-                      for i in range(0, len(x), batch_size)])
-
-@torch.no_grad()
-def encode_mu(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    model.eval(); dev = next(model.parameters()).device
-    return torch.cat([model.encode(x[i:i + batch_size].to(dev)).mu.float().cpu() for i in range(0, len(x), batch_size)])
-
 def report(model: GAE, train_ds, val_ds, out, history=(), seconds: float | None = None, n_show: int = 16, probe_epochs: int = 30) -> dict:
     "Held-out PSNR/SSIM vs baselines, latent norms, linear probe of mu; writes recon.png, loss.png, metrics.json."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -207,59 +166,25 @@ def report(model: GAE, train_ds, val_ds, out, history=(), seconds: float | None 
     return res
 
 # %% ../nbs/31_train_ae.ipynb #6a0d3e4e
-@call_parse
-def main(preset: str = 'laptop',       # run preset: laptop, laptop-photos, paper-d32, paper-d64
-         out: str = 'runs/gae_laptop',  # output folder (checkpoints, teacher_run, recon.png, loss.png, metrics.json)
-         steps: int = None,            # optimiser steps (preset default if omitted)
-         batch_size: int = None,       # global batch size
-         lr: float = None,             # peak learning rate
-         data: str = None,             # dataset: fashion_mnist, photos, cifar10, imagefolder
-         data_root: str = None,        # dataset folder (imagefolder, cifar10)
-         n_train: int = None,          # number of training images
-         teacher: str = None,          # teacher preset (laptop, paper) or a train_teacher run's teacher folder
-         alignment: str = None,        # latent, pre, post
-         perceptual: str = None,       # lpips, effnet, none
-         C_sigma: float = None,        # dynamic noise scale (0 = off)
-         lambda_sp: float = None,      # weight of the semantic alignment (0 = no teacher)
-         lambda_gan: float = None,     # weight of the GAN term (0 = no discriminator)
-         disc_start: int = None,       # step at which the GAN starts
-         kl: bool = False,             # the KL-VAE baseline (Table 7): KL posterior, no latent norm
-         ckpt_every: int = None,       # checkpoint interval
-         cache_dir: str = None,        # where VFM features are cached
-         seed: int = None,             # random seed
-         precision: str = None,        # auto (bf16 only where the hardware computes it natively), fp32, bf16
-         eager: bool = False,          # the plain eager reference path (no fast path)
-         resume: bool = False,         # continue from the latest checkpoint in --out
-         no_report: bool = False):     # skip the held-out evaluation at the end
-    "Train a GAE autoencoder (Eq. 3: L1 + perceptual + GAN + semantic alignment), then report held-out PSNR/SSIM/probe vs baselines."
-    over = dict(posterior='kl', latent_norm=False) if kl else {}
-    cfg = train_config(preset, steps=steps, batch_size=batch_size, lr=lr, data=data, data_root=data_root, n_train=n_train,
-                       teacher=teacher, alignment=alignment, perceptual=perceptual, C_sigma=C_sigma, lambda_sp=lambda_sp,
-                       lambda_gan=lambda_gan, disc_start=disc_start, ckpt_every=ckpt_every, cache_dir=cache_dir, seed=seed,
-                       precision=precision, fast=False if eager else None, **over)
-    r = fit(cfg, out, resume=resume)
+@dataclass
+class AEJob:
+    "Options of the command, beside the run config."
+    out: str | None = None             # output folder (default runs/gae_<preset>): checkpoints, recon.png, metrics.json
+    resume: bool = False               # continue from the latest checkpoint in --out
+    report: bool = True                # held-out evaluation against baselines at the end
+
+def main(argv: list[str] | None = None):
+    "Train a GAE autoencoder (Eq. 3: L1 + perceptual + GAN + semantic alignment), then report held-out PSNR/SSIM/probe."
+    cfg, job, preset = parse_cli(TRAIN_PRESETS, AEJob, argv, description=main.__doc__)
+    out = Path(job.out or f'runs/gae_{preset}')
+    r = fit(cfg, out, resume=job.resume)
     acc = Accelerator()
-    if acc.is_main_process and not no_report:
-        train_ds, val_ds = build_data(cfg)
+    if acc.is_main_process and job.report:
+        train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
         res = report(r['model'], train_ds, val_ds, out, r['history'], r['seconds'])
         print(json.dumps({k: v for k, v in res.items() if k != 'info'}, indent=1))
         print(f"wrote {out}/recon.png, {out}/loss.png, {out}/metrics.json")
     acc.end_training()
 
-# %% ../nbs/31_train_ae.ipynb #68df87a2
-def laptop_ablations(out, seeds=(0, 1), steps: int = 1000) -> dict:
-    "The (a) teacher and (b) KL ablations on the laptop preset, one shared teacher; returns {variant: [report per seed]}."
-    out = Path(out)
-    base = train_config('laptop', steps=steps)
-    get_teacher(base, out / 'shared', progress=False)                        # train the laptop teacher once
-    shared = str(out / 'shared' / 'teacher_run' / 'teacher')
-    variants = {'gae': dict(teacher=shared, lambda_sp=1.0), 'no_teacher': dict(lambda_sp=0.0, teacher=''),
-                'kl_0.1': dict(posterior='kl', latent_norm=False, lambda_sp=0.0, teacher='')}
-    res = {}
-    for name, over in variants.items():
-        for s in seeds:
-            cfg = replace(base, seed=s, **over)
-            r = fit(cfg, out / f'{name}_s{s}', progress=False)
-            tr, va = build_data(cfg)
-            res.setdefault(name, []).append(report(r['model'], tr, va, out / f'{name}_s{s}', r['history'], r['seconds']))
-    return res
+if __name__ == '__main__' and not in_ipython():
+    main()

@@ -4,112 +4,95 @@
 
 # %% ../nbs/33_train_dit.ipynb #a19d8ae2
 from __future__ import annotations
-import math
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
-import torch
 from accelerate import Accelerator
-from fastcore.script import call_parse
-from .core import seed_everything, load_checkpoint
-from .training import LoopConfig, fit_loop, speed_up, wants_compile
-from .dit import LightningDiT, DiTConfig, dit_config, DIT_PRESETS
+from fastcore.imports import in_ipython
+from .core import seed_everything, parse_cli
+from .data import LatentDataset
+from .training import LoopConfig, Step, fit_loop, speed_up, wants_compile
+from .dit import LightningDiT, DiTConfig, dit_config, rae_shift
 from .transport import flow_matching_loss
-from .extract import LatentDataset
 
 # %% auto #0
-__all__ = ['DIT_TRAIN_PRESETS', 'rae_shift', 'TrainDiTConfig', 'train_dit_config', 'dit_model_config', 'fit_dit', 'load_dit',
-           'load_dit_weights', 'main']
+__all__ = ['DIT_TRAIN_PRESETS', 'TrainDiTConfig', 'check_latents', 'fit_dit', 'DiTJob', 'main']
 
 # %% ../nbs/33_train_dit.ipynb #44f65250
-def rae_shift(latent_shape) -> float:
-    "RAE's dimension-dependent time shift 1/alpha, alpha = sqrt(C·H·W / 4096)."
-    return 1.0 / math.sqrt(math.prod(latent_shape) / 4096)
-
 @dataclass
 class TrainDiTConfig(LoopConfig):
-    "A DiT run: the loop's fields (LightningDiT's optimiser by default), the model preset and the latents."
+    "A DiT run: the loop's fields (LightningDiT's optimiser by default), the model, and the latents it learns."
     lr: float = 2e-4
-    betas: tuple = (0.9, 0.95)
+    betas: tuple[float, float] = (0.9, 0.95)
     weight_decay: float = 0.0
-    min_lr_ratio: float = 1.0           # constant lr
+    min_lr_ratio: float = 1.0                      # constant lr
     warmup_steps: int = 0
     grad_clip: float = 0.0
     ema_decay: float = 0.9999
-    model: str = 'tiny'                 # DIT_PRESETS
-    qk_norm: bool = False
-    latents: str = 'runs/latents_laptop'   # folder written by gae_nb.extract
-    train_shift: float = 0.7            # time shift in training
-    cosine_loss: bool = True            # LightningDiT's extra 1 - cos term
-    flip_p: float = 0.5
-    latent_multiplier: float = 1.0
-    def __post_init__(self):
-        super().__post_init__()
-        if self.model not in DIT_PRESETS: raise KeyError(f"unknown DiT preset {self.model!r}; known: {list(DIT_PRESETS)}")
+    model: DiTConfig = field(default_factory=lambda: dit_config('tiny'))
+    latents: str = 'runs/latents_laptop'           # folder written by gae_nb.extract
+    train_shift: float | None = None               # time shift in training (None: rae_shift of the model's latent)
+    cosine_loss: bool = True                       # LightningDiT's extra 1 - cos term
+    flip_p: float = 0.5                            # probability of the flipped image's latent
+    latent_multiplier: float = 1.0                 # scale after the per-channel normalisation
+    @property
+    def shift(self) -> float:
+        "The train-time shift: as set, else derived from the model's latent shape."
+        return self.train_shift if self.train_shift is not None else rae_shift(self.model.latent_shape)
 
-DIT_TRAIN_PRESETS = {
+_paper = TrainDiTConfig(model=dit_config('XL'), steps=100_000, batch_size=1024, latents='runs/latents_paper-d32',
+                        train_shift=0.7, ckpt_every=20_000, num_workers=4)
+DIT_TRAIN_PRESETS: dict[str, TrainDiTConfig] = {
     'laptop': TrainDiTConfig(steps=2000, batch_size=64, lr=5e-4, warmup_steps=100, grad_clip=1.0, ema_decay=0.999,
-                             train_shift=rae_shift((8, 8, 8)), log_every=50, ckpt_every=500),
-    'paper-80ep': TrainDiTConfig(model='XL', steps=100_000, batch_size=1024, latents='runs/latents_imagenet', ckpt_every=20_000, num_workers=4),
-    'paper-800ep': TrainDiTConfig(model='XL', qk_norm=True, steps=1_000_000, batch_size=1024, latents='runs/latents_imagenet',
-                                  ckpt_every=200_000, num_workers=4),
+                             log_every=50, ckpt_every=500),
+    'paper-d32': _paper,                                                     # 80 epochs
+    'paper-d32-800ep': replace(_paper, model=dit_config('XL', qk_norm=True), steps=1_000_000, ckpt_every=200_000),
+    'paper-d64': replace(_paper, model=dit_config('XL', in_channels=64), latents='runs/latents_paper-d64',
+                         train_shift=None),                                  # shift from the latent: 0.5
 }
 
-def train_dit_config(preset: str = 'laptop', **overrides) -> TrainDiTConfig:
-    if preset not in DIT_TRAIN_PRESETS: raise KeyError(f"unknown preset {preset!r}; known: {list(DIT_TRAIN_PRESETS)}")
-    return replace(DIT_TRAIN_PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
-
 # %% ../nbs/33_train_dit.ipynb #bf66894c
-def dit_model_config(cfg: TrainDiTConfig, data: LatentDataset) -> DiTConfig:
-    "The DiT of a run, sized to the latents it trains on."
-    C, g = data.z.shape[1], data.z.shape[-1]
-    return dit_config(cfg.model, in_channels=C, grid=g, num_classes=data.num_classes, qk_norm=cfg.qk_norm)
+def check_latents(cfg: DiTConfig, data) -> None:
+    "Refuse latents whose shape or classes are not the model's, saying which flag to change."
+    shape = tuple(data[0][0].shape)
+    if shape != cfg.latent_shape:
+        raise ValueError(f"the latents have shape {shape}, the DiT denoises {cfg.latent_shape}: set --model.in_channels "
+                         f"{shape[0]} --model.grid {shape[-1]}, or extract with the matching autoencoder")
+    n = getattr(data, 'num_classes', None)
+    if cfg.num_classes and n is not None and n != cfg.num_classes:
+        raise ValueError(f"the latents have {n} classes, the DiT {cfg.num_classes}: set --model.num_classes {n}")
 
 def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = True, data=None) -> dict:
     "Flow-matching training of a LightningDiT on the latents of `cfg.latents` (or `data`). Returns model, ema, history."
     data = data if data is not None else LatentDataset(cfg.latents, cfg.flip_p, cfg.latent_multiplier)
-    dcfg = dit_model_config(cfg, data)
+    check_latents(cfg.model, data)
     seed_everything(cfg.seed)
-    model = LightningDiT(dcfg)
+    model = LightningDiT(cfg.model)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
         speed_up(model, compile=(LightningDiT,) if wants_compile(cfg) else ())
+    conditional, shift = cfg.model.num_classes > 0, cfg.shift
     def loss_fn(m, batch, step):
         z, y = batch
-        return flow_matching_loss(m, z, y if dcfg.num_classes > 0 else None, cfg.train_shift, cfg.cosine_loss)
-    return fit_loop(model, loss_fn, data, cfg, out, arch=dcfg.to_dict(), resume=resume, progress=progress, desc='train_dit',
-                    config={'train': asdict(cfg), 'dit': dcfg.to_dict(), 'latents': str(cfg.latents)})
-
-def load_dit(path, ema: bool = True) -> tuple[LightningDiT, dict]:
-    "A trained DiT (EMA weights by default) and its saved config."
-    weights, _, saved = load_checkpoint(path)
-    if 'dit' not in saved: raise ValueError(f"{path} is not a DiT checkpoint (no 'dit' config in it)")
-    sd = {k[4:]: v for k, v in weights.items() if k.startswith('ema.')} if ema and any(k.startswith('ema.') for k in weights) else \
-         {k: v for k, v in weights.items() if not k.startswith('ema.')}
-    return load_dit_weights(LightningDiT(DiTConfig.from_dict(saved['dit'])), sd, path), saved
-
-def load_dit_weights(model: LightningDiT, sd: dict, source) -> LightningDiT:
-    "Load `sd` into `model`: strict, except for the fixed position tables (pos_embed, RoPE) the model rebuilds itself."
-    try: r = model.load_state_dict(sd, strict=False)
-    except RuntimeError as e: raise ValueError(f"{source} does not match the DiT config: {str(e)[:300]}") from e
-    bad = r.unexpected_keys + [k for k in r.missing_keys if not k.startswith(('pos_embed', 'feat_rope'))]
-    if bad: raise ValueError(f"{source} does not match the DiT config: {bad[:5]}")
-    return model.eval()
+        return Step(*flow_matching_loss(m, z, y if conditional else None, shift, cfg.cosine_loss))
+    saved = {'train': asdict(cfg), 'dit': cfg.model.to_dict(), 'latents': str(cfg.latents)}
+    return fit_loop(model, loss_fn, data, cfg, out, arch=cfg.model.to_dict(), resume=resume, progress=progress,
+                    desc='train_dit', config=saved)
 
 # %% ../nbs/33_train_dit.ipynb #77379491
-@call_parse
-def main(preset: str = 'laptop',          # run preset: laptop, paper-80ep, paper-800ep
-         latents: str = None,             # folder written by gae_nb.extract
-         out: str = 'runs/dit_laptop',    # checkpoints
-         steps: int = None,               # optimiser steps
-         batch_size: int = None,          # global batch size
-         lr: float = None,                # learning rate
-         seed: int = None,
-         precision: str = None,           # auto (bf16 only where the hardware computes it natively), fp32, bf16
-         eager: bool = False,             # the plain eager reference path (no fast path)
-         resume: bool = False):           # continue from the latest checkpoint in --out
+@dataclass
+class DiTJob:
+    "Options of the command, beside the run config."
+    out: str | None = None              # checkpoints (default runs/dit_<preset>)
+    resume: bool = False                # continue from the latest checkpoint in --out
+
+def main(argv: list[str] | None = None):
     "Train a LightningDiT with flow matching on extracted GAE latents."
-    cfg = train_dit_config(preset, latents=latents, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-                           precision=precision, fast=False if eager else None)
-    r = fit_dit(cfg, out, resume=resume)
-    acc = Accelerator()
-    if acc.is_main_process: print(f"trained {r['step']} steps in {r['seconds']:.0f} s; last loss {r['history'][-1]['loss']:.4f}; checkpoints in {out}")
-    acc.end_training()
+    cfg, job, preset = parse_cli(DIT_TRAIN_PRESETS, DiTJob, argv, description=main.__doc__)
+    out = job.out or f'runs/dit_{preset}'
+    r = fit_dit(cfg, out, resume=job.resume)
+    if Accelerator().is_main_process:
+        print(f"trained {r['step']} steps in {r['seconds']:.0f} s (train shift {cfg.shift:.3f}); "
+              f"last loss {r['history'][-1]['loss']:.4f}; checkpoints in {out}")
+    Accelerator().end_training()
+
+if __name__ == '__main__' and not in_ipython():
+    main()

@@ -5,106 +5,86 @@
 # %% ../nbs/30_train_teacher.ipynb #3c30f797
 from __future__ import annotations
 import json
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
 from accelerate import Accelerator
-from fastcore.script import call_parse
-from .core import seed_everything, save_checkpoint, load_checkpoint
-from .data import get_dataset, DATASETS
-from .training import LoopConfig, fit_loop, speed_up, wants_compile
-from .backbones import cached_features, get_vfm
-from .teachers import (SemanticTeacher, TeacherConfig, teacher_config, TEACHER_PRESETS, DOWNSAMPLERS, AttnDownsampler,
-                             FeatureDecoder)
+from fastcore.imports import in_ipython
+from .core import seed_everything, save_checkpoint, parse_cli
+from .data import DataConfig
+from .training import LoopConfig, Step, fit_loop, speed_up, wants_compile
+from .backbones import features_of, get_vfm
+from .teachers import (SemanticTeacher, TeacherConfig, teacher_config, DOWNSAMPLERS, AttnDownsampler,
+                             FeatureDecoder, teacher_latents)
 from .metrics import linear_probe
 
 # %% auto #0
-__all__ = ['TEACHER_TRAIN_PRESETS', 'TrainTeacherConfig', 'train_teacher_config', 'build_data', 'feature_key', 'features_of',
-           'distill_objective', 'fit_teacher', 'teacher_latents', 'probe_teacher', 'main', 'compare_teachers']
+__all__ = ['TEACHER_TRAIN_PRESETS', 'TrainTeacherConfig', 'distill_step', 'run_features', 'fit_teacher', 'probe_teacher',
+           'compare_teachers', 'TeacherJob', 'main']
 
 # %% ../nbs/30_train_teacher.ipynb #95a8d8c0
 @dataclass
 class TrainTeacherConfig(LoopConfig):
-    "A teacher run: the loop's fields, the teacher (preset + overrides) and the data."
+    "A teacher run: the loop's fields, the teacher it trains, the images it reads and where their features are cached."
     steps: int = 300
     batch_size: int = 128
     lr: float = 1e-3                      # laptop (paper: 2e-4 at batch 2048)
-    warmup_frac: float = 0.05             # warmup = 5 % of the steps (paper: 500 of 10k)
-    teacher: str = 'laptop'               # TEACHER_PRESETS
-    downsampler: str | None = None        # override: svd, single_attn, attn_linear, attn_patchconv
-    latent_dim: int | None = None         # override d
-    window: int | None = None             # override the patch-conv window
-    data: str = 'fashion_mnist'
-    data_root: str | None = None
-    image_size: int = 32
-    channels: int = 1
-    n_train: int | None = 10_000
-    n_val: int = 2_000
+    warmup_frac: float | None = 0.05      # when set, warmup_steps = this fraction of the steps (paper: 500 of 10k)
+    teacher: TeacherConfig = field(default_factory=lambda: teacher_config('laptop'))
+    data: DataConfig = field(default_factory=lambda: DataConfig(n_val=2000))
+    image_size: int = 32                  # pixels of the images the VFM sees (paper: 224)
+    channels: int = 1                     # 1 = grey (repeated for the VFM), 3 = colour
     cache_dir: str | None = 'runs/vfm_cache'   # cache VFM features here (None: run the VFM on the fly)
     def __post_init__(self):
         super().__post_init__()
-        if self.data not in DATASETS: raise KeyError(f"unknown dataset {self.data!r}; known: {sorted(DATASETS)}")
-        self.warmup_steps = max(1, round(self.warmup_frac * self.steps))
-        self.teacher_config()                                   # validate the teacher now
-    def teacher_config(self) -> TeacherConfig:
-        over = {k: v for k, v in dict(downsampler=self.downsampler, latent_dim=self.latent_dim, window=self.window).items() if v is not None}
-        return teacher_config(self.teacher, **over)
+        if self.warmup_frac is not None:
+            self.warmup_steps = max(1, round(self.warmup_frac * self.steps))
 
+_paper = TrainTeacherConfig(teacher=teacher_config('paper'), data=DataConfig('imagefolder', n_train=None, n_val=10_000),
+                            image_size=224, channels=3, steps=10_000, batch_size=2048, lr=2e-4, cache_dir=None,
+                            num_workers=8, log_every=50, ckpt_every=1000)
 TEACHER_TRAIN_PRESETS: dict[str, TrainTeacherConfig] = {
-    'laptop': TrainTeacherConfig(),                                        # about 1.5 minutes on 2 cores after the features
-    'paper': TrainTeacherConfig(teacher='paper', data='imagefolder', image_size=224, channels=3, n_train=None, n_val=10_000,
-                                steps=10_000, batch_size=2048, lr=2e-4, cache_dir=None, num_workers=8, log_every=50, ckpt_every=1000),
+    'laptop': TrainTeacherConfig(),                      # about 1.5 minutes on 2 cores after the features
+    'paper-d32': _paper,
+    'paper-d64': replace(_paper, teacher=teacher_config('paper', latent_dim=64)),
 }
 
-def train_teacher_config(preset: str = 'laptop', **overrides) -> TrainTeacherConfig:
-    "A teacher-run preset with fields overridden (None values are ignored)."
-    if preset not in TEACHER_TRAIN_PRESETS: raise KeyError(f"unknown preset {preset!r}; known: {list(TEACHER_TRAIN_PRESETS)}")
-    return replace(TEACHER_TRAIN_PRESETS[preset], **{k: v for k, v in overrides.items() if v is not None})
-
 # %% ../nbs/30_train_teacher.ipynb #1e875a35
-def build_data(cfg: TrainTeacherConfig):
-    "(train, val) image datasets of a teacher run."
-    kw = dict(size=cfg.image_size, channels=cfg.channels, root=cfg.data_root, seed=cfg.seed)
-    return get_dataset(cfg.data, 'train', n=cfg.n_train, **kw), get_dataset(cfg.data, 'val', n=cfg.n_val, **kw)
-
-def feature_key(data: str, image_size: int, channels: int, seed: int, split: str) -> str:
-    "Cache key of a dataset's VFM features (the VFM, its grid and the item count are added by `cached_features`)."
-    return f'{data}{image_size}c{channels}s{seed}_{split}'
-
-def features_of(vfm, cfg, train_ds, val_ds=None, progress=False):
-    "Cached VFM features and labels of a run's train set (and val set, when given); `cfg` has data, image_size, channels, seed, cache_dir."
-    key = lambda split: feature_key(cfg.data, cfg.image_size, cfg.channels, cfg.seed, split)
-    kw = dict(progress=progress, precision=cfg.precision)
-    tr = cached_features(vfm, train_ds, key('train'), cfg.cache_dir, **kw)
-    return tr if val_ds is None else (tr, cached_features(vfm, val_ds, key('val'), cfg.cache_dir, **kw))
-
-def distill_objective(from_features: bool):
+def distill_step(from_features: bool):
     "Eq. 4 through the (possibly wrapped) teacher; batches are (images or VFM features, labels)."
     def loss_fn(model, batch, step):
         l = model(batch[0], from_features=from_features, distill=True)
-        return l, {'cos_distill': l}
+        return Step(l, {'cos_distill': l})
     return loss_fn
+
+def run_features(cfg: TrainTeacherConfig, vfm, splits=('train', 'val'), progress: bool = False) -> list[tuple]:
+    "Cached VFM features `(f, y)` of the run's splits."
+    return features_of(vfm, cfg.data, cfg.image_size, cfg.channels, cfg.seed, splits, cfg.cache_dir, cfg.precision,
+                       progress)
 
 def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bool = True, features=None) -> dict:
     "Train (or, for SVD, fit) the teacher of `cfg`; writes checkpoints to `out` and the frozen teacher to `out/teacher`."
-    out = Path(out); tcfg = cfg.teacher_config()
+    out = Path(out)
     seed_everything(cfg.seed)
-    teacher = SemanticTeacher(tcfg)
+    teacher = SemanticTeacher(cfg.teacher)
     cached = cfg.cache_dir is not None or features is not None
     if cached:
-        f, y = features[0] if features is not None else features_of(teacher.vfm, cfg, build_data(cfg)[0], progress=progress)
+        f, y = features[0] if features is not None else run_features(cfg, teacher.vfm, ('train',), progress)[0]
         dataset = TensorDataset(f, y)
-    else: dataset = build_data(cfg)[0]
-    saved = {'train': asdict(cfg), 'teacher': tcfg.to_dict()}
-    if tcfg.downsampler == 'svd':
-        if not cached: raise ValueError("the SVD teacher is fitted on cached features: set cache_dir")
+    else:
+        dataset = cfg.data.datasets(cfg.image_size, cfg.channels, cfg.seed)[0]
+    saved = {'train': asdict(cfg), 'teacher': cfg.teacher.to_dict()}
+    if cfg.teacher.downsampler == 'svd':
+        if not cached:
+            raise ValueError("the SVD teacher is fitted on cached features: set cache_dir")
         teacher.E_sp.fit(f, seed=cfg.seed)
         r = {'model': teacher, 'history': [], 'step': 0, 'seconds': 0.0}
     else:
         if cfg.fast:                                             # same function, computed faster (notebook `training`)
-            speed_up(teacher, compile=(AttnDownsampler, FeatureDecoder) if wants_compile(cfg) else (), channels_last=not cached)
-        r = fit_loop(teacher, distill_objective(cached), dataset, cfg, out, arch=tcfg.to_dict(), config=saved,
+            units = (AttnDownsampler, FeatureDecoder) if wants_compile(cfg) else ()
+            speed_up(teacher, compile=units, channels_last=not cached)
+        r = fit_loop(teacher, distill_step(cached), dataset, cfg, out, arch=cfg.teacher.to_dict(), config=saved,
                      resume=resume, progress=progress, desc='train_teacher')
     if Accelerator().is_main_process:
         save_checkpoint(out / 'teacher', r['step'], r['model'].downsampler_state(), {}, saved, keep=1)
@@ -112,63 +92,51 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
     return r
 
 # %% ../nbs/30_train_teacher.ipynb #3c02d2a0
-@torch.no_grad()
-def teacher_latents(teacher: SemanticTeacher, f: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    "Teacher latents of cached VFM features, in batches."
-    teacher.eval()
-    return torch.cat([teacher(f[i:i + batch_size], from_features=True) for i in range(0, len(f), batch_size)])
-
 def probe_teacher(teacher: SemanticTeacher, train, val, epochs: int = 30, batch_size: int = 256, seed: int = 0) -> dict:
     "Linear-probe top-1 (flatten) of the teacher latent, on cached (features, labels) pairs."
     (ft, yt), (fv, yv) = train, val
-    return linear_probe(teacher_latents(teacher, ft), yt, teacher_latents(teacher, fv), yv, 'flatten', epochs, batch_size, seed=seed)
-
-# %% ../nbs/30_train_teacher.ipynb #89bc74d0
-@call_parse
-def main(preset: str = 'laptop',           # run preset: laptop, paper
-         out: str = 'runs/teacher_laptop',  # output folder (checkpoints; the frozen teacher in OUT/teacher)
-         steps: int = None,                 # optimiser steps
-         batch_size: int = None,            # global batch size
-         lr: float = None,                  # peak learning rate
-         downsampler: str = None,           # svd, single_attn, attn_linear, attn_patchconv
-         latent_dim: int = None,            # teacher latent channels d
-         window: int = None,                # patch-convolution window w
-         data_root: str = None,             # dataset folder (imagefolder)
-         n_train: int = None,               # training images
-         cache_dir: str = None,             # where VFM features are cached
-         seed: int = None,                  # random seed
-         precision: str = None,             # auto (bf16 only where the hardware computes it natively), fp32, bf16
-         eager: bool = False,               # the plain eager reference path (no fast path)
-         resume: bool = False,              # continue from the latest checkpoint in --out
-         no_probe: bool = False):           # skip the linear probe at the end
-    "Train a GAE semantic teacher (E_sp by cosine distillation through D_sp, or the SVD projection); probe it linearly."
-    cfg = train_teacher_config(preset, steps=steps, batch_size=batch_size, lr=lr, downsampler=downsampler, latent_dim=latent_dim,
-                               window=window, data_root=data_root, n_train=n_train, cache_dir=cache_dir, seed=seed,
-                               precision=precision, fast=False if eager else None)
-    r = fit_teacher(cfg, out, resume=resume)
-    acc = Accelerator()
-    if acc.is_main_process and not no_probe and cfg.cache_dir is not None:
-        train, val = features_of(r['model'].vfm, cfg, *build_data(cfg))
-        res = {'teacher_lp_top1': probe_teacher(r['model'], train, val)['top1'], 'vfm': cfg.teacher_config().vfm,
-               'downsampler': cfg.teacher_config().downsampler, 'protocol': 'flatten linear probe, SGD lr 0.008 m0.9, 30 epochs'}
-        (Path(out) / 'metrics.json').write_text(json.dumps(res, indent=2)); print(json.dumps(res, indent=1))
-    acc.end_training()
+    zt, zv = teacher_latents(teacher, ft), teacher_latents(teacher, fv)
+    return linear_probe(zt, yt, zv, yv, 'flatten', epochs, batch_size, seed=seed)
 
 # %% ../nbs/30_train_teacher.ipynb #b79b9657
-def compare_teachers(cfg: TrainTeacherConfig, out, kinds=DOWNSAMPLERS, seeds=(0,), probe_epochs: int = 30, progress=False) -> dict:
-    "Train/fit each downsampler kind (per seed) and linear-probe it; also the raw VFM (flatten, GAP) and the `random` VFM through the same teacher."
+def compare_teachers(cfg: TrainTeacherConfig, out, kinds=DOWNSAMPLERS, seeds=(0,), probe_epochs: int = 30,
+                     progress: bool = False) -> dict:
+    "Train/fit each downsampler kind (per seed) and probe it; also the raw VFM (flatten, GAP) and a random-weight VFM."
     res = {}
-    vfm = get_vfm(cfg.teacher_config().vfm, grid=cfg.teacher_config().grid)
-    train, val = features_of(vfm, cfg, *build_data(cfg))
+    train, val = run_features(cfg, get_vfm(cfg.teacher.vfm, grid=cfg.teacher.grid))
     res['vfm_flatten'] = linear_probe(*train, *val, 'flatten', probe_epochs, 256)['top1']
     res['vfm_gap'] = linear_probe(*train, *val, 'gap', probe_epochs, 256)['top1']
     for kind in kinds:
         for s in seeds:
-            c = replace(cfg, downsampler=kind, seed=s)
+            c = replace(cfg, teacher=replace(cfg.teacher, downsampler=kind), seed=s)
             r = fit_teacher(c, Path(out) / f'{kind}_s{s}', progress=progress, features=(train, val))
             res[f'{kind}_s{s}'] = probe_teacher(r['model'], train, val, probe_epochs, seed=s)['top1']
-    rnd_cfg = replace(cfg, teacher='laptop')
-    rvfm = get_vfm('random', grid=cfg.teacher_config().grid)
-    rtrain, rval = features_of(rvfm, rnd_cfg, *build_data(cfg))
+    rtrain, rval = run_features(cfg, get_vfm('random', grid=cfg.teacher.grid))
     res['random_vfm_flatten'] = linear_probe(*rtrain, *rval, 'flatten', probe_epochs, 256)['top1']
     return res
+
+# %% ../nbs/30_train_teacher.ipynb #89bc74d0
+@dataclass
+class TeacherJob:
+    "Options of the command, beside the run config."
+    out: str | None = None              # output folder (default runs/teacher_<preset>; the frozen teacher in OUT/teacher)
+    resume: bool = False                # continue from the latest checkpoint in --out
+    probe: bool = True                  # linear-probe the teacher at the end (needs cache_dir)
+
+def main(argv: list[str] | None = None):
+    "Train a GAE semantic teacher (E_sp by cosine distillation through D_sp, or the SVD projection); probe it linearly."
+    cfg, job, preset = parse_cli(TEACHER_TRAIN_PRESETS, TeacherJob, argv, description=main.__doc__)
+    out = Path(job.out or f'runs/teacher_{preset}')
+    r = fit_teacher(cfg, out, resume=job.resume)
+    acc = Accelerator()
+    if acc.is_main_process and job.probe and cfg.cache_dir is not None:
+        train, val = run_features(cfg, r['model'].vfm)
+        res = {'teacher_lp_top1': probe_teacher(r['model'], train, val)['top1'], 'vfm': cfg.teacher.vfm,
+               'downsampler': cfg.teacher.downsampler,
+               'protocol': 'flatten linear probe, SGD lr 0.008 m0.9, 30 epochs'}
+        (out / 'metrics.json').write_text(json.dumps(res, indent=2))
+        print(json.dumps(res, indent=1))
+    acc.end_training()
+
+if __name__ == '__main__' and not in_ipython():
+    main()

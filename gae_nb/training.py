@@ -5,7 +5,7 @@
 # %% ../nbs/03_training.ipynb #7f7aede0
 from __future__ import annotations
 import math, os, shutil, time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 import torch
@@ -18,7 +18,7 @@ from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_che
 
 # %% auto #0
 __all__ = ['LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler', 'can_compile', 'speed_up',
-           'wants_compile', 'config_diff', 'fit_loop']
+           'wants_compile', 'Step', 'Adversary', 'config_diff', 'fit_loop']
 
 # %% ../nbs/03_training.ipynb #1bee8536
 @dataclass
@@ -30,7 +30,7 @@ class LoopConfig:
     min_lr_ratio: float = 0.1          # cosine floor as a fraction of lr (1.0 = constant after warmup)
     warmup_steps: int = 100            # linear warmup
     weight_decay: float = 0.05         # AdamW decay of matrices (vectors and position embeddings: none)
-    betas: tuple = (0.9, 0.98)         # AdamW betas
+    betas: tuple[float, float] = (0.9, 0.98)  # AdamW betas
     grad_clip: float = 1.0             # max grad norm (0 = off)
     precision: str = 'auto'            # 'auto' (bf16 where the device computes it natively, else fp32), 'fp32', 'bf16'
     fast: bool = True                  # the fast path (`speed_up`); False = the plain eager reference
@@ -41,7 +41,6 @@ class LoopConfig:
     ckpt_every: int = 250              # checkpoint interval (and at the end)
     keep_ckpts: int = 2                # checkpoints kept on disk
     ema_decay: float = 0.0             # EMA of the trained weights (0 = off; LightningDiT: 0.9999)
-    disc_lr: float = 1e-4              # learning rate of a discriminator, when the model has one (`model.disc`)
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1: raise ValueError("steps and batch_size must be >= 1")
         if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
@@ -63,12 +62,10 @@ def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float = 0.1) ->
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
 
 # %% ../nbs/03_training.ipynb #deff9778
-def param_groups(model: nn.Module, weight_decay: float, exclude: tuple = ()) -> list[dict]:
-    "AdamW groups: decay for matrices; none for vectors (gains, biases) and position embeddings. Names starting with `exclude` are left out."
-    decay, no_decay = [], []
-    for n, p in model.named_parameters():
-        if not p.requires_grad or n.startswith(exclude): continue
-        (no_decay if p.ndim <= 1 or 'pos_embed' in n else decay).append(p)
+def param_groups(params: dict, weight_decay: float) -> list[dict]:
+    "AdamW groups of named parameters: decay for matrices; none for vectors (gains, biases) and position embeddings."
+    decay = [p for n, p in params.items() if p.ndim > 1 and 'pos_embed' not in n]
+    no_decay = [p for n, p in params.items() if p.ndim <= 1 or 'pos_embed' in n]
     return [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
 
 # %% ../nbs/03_training.ipynb #cea60847
@@ -127,6 +124,21 @@ def wants_compile(cfg: LoopConfig) -> bool:
     "Whether a run compiles: on the fast path, with compile 'on', or 'auto' and at least 300 steps."
     return cfg.fast and (cfg.compile == 'on' or (cfg.compile == 'auto' and cfg.steps >= 300))
 
+# %% ../nbs/03_training.ipynb #c2334189
+@dataclass
+class Step:
+    "What one training step returns to `fit_loop`."
+    loss: torch.Tensor                                 # the scalar to minimise
+    logs: dict = field(default_factory=dict)           # named scalar terms to record in the history
+    fake: torch.Tensor | None = None                   # generated images for the adversary's step (detached)
+
+@dataclass
+class Adversary:
+    "The optional second player of a recipe: a discriminator (a submodule of the trained model) with its own AdamW."
+    disc: nn.Module                                    # the discriminator
+    loss_fn: Callable                                  # (disc, batch, fake, step) -> Step, or None before it starts
+    lr: float = 1e-4                                   # its learning rate
+
 # %% ../nbs/03_training.ipynb #7a1dfb30
 def config_diff(a: dict, b: dict) -> list[str]:
     "Human-readable differences between two flat config dicts."
@@ -140,32 +152,64 @@ def _rng_states(acc) -> torch.Tensor:
     "Every process's CPU RNG state, gathered: (world, state_bytes)."
     return acc.gather(torch.get_rng_state().to(acc.device)[None]).cpu()
 
+def _split_params(model: nn.Module, adversary: Adversary | None) -> tuple[dict, list]:
+    "(trained parameters of the model by name, the adversary's parameters), told apart by identity."
+    if adversary is None:
+        return {n: p for n, p in model.named_parameters() if p.requires_grad}, []
+    d_params = list(adversary.disc.parameters())
+    ids = {id(p) for p in d_params}
+    if not ids <= {id(p) for p in model.parameters()}:
+        raise ValueError("the adversary's discriminator must be a submodule of the trained model, "
+                         "so that its weights are checkpointed with it")
+    return {n: p for n, p in model.named_parameters() if p.requires_grad and id(p) not in ids}, d_params
+
+def _average_grads(acc, params: list) -> None:
+    "Average gradients over processes (the discriminator is stepped outside the model's DDP forward)."
+    if acc.num_processes == 1:
+        return
+    for p in params:
+        if p.grad is not None:
+            p.grad.copy_(acc.reduce(p.grad, reduction='mean'))
+
+def _load_state(ck, model, arch, ema, opt, sched, opt_d):
+    "Restore weights, EMA and optimiser states from checkpoint `ck`; returns (step, history, rng states)."
+    weights, state, saved = load_checkpoint(ck)
+    if diff := config_diff(saved.get('arch', {}), arch):
+        raise ValueError(f"checkpoint {ck} was written for another model ({'; '.join(diff)}); "
+                         "resume with the same settings or choose a new --out")
+    model.load_state_dict({k: v for k, v in weights.items() if not k.startswith('ema.')}, strict=False)
+    if missing := {k for k, p in model.named_parameters() if p.requires_grad} - set(weights):
+        raise ValueError(f"checkpoint {ck} lacks weights {sorted(missing)[:3]}")
+    if ema is not None:
+        for n in ema:
+            ema[n] = weights[f'ema.{n}'].clone()
+    opt.load_state_dict(state['optimizer'])
+    sched.load_state_dict(state['scheduler'])
+    if opt_d is not None:
+        opt_d.load_state_dict(state['optimizer_d'])
+    return state['step'], list(state['history']), state['rng']
+
 def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out, *, arch: dict, config: dict,
-             resume: bool = False, progress: bool = True, desc: str = 'train', disc_loss_fn: Callable | None = None) -> dict:
-    "Minimise `loss_fn(model, batch, step)` over `dataset`; checkpoints in `out`. Returns model, ema, history, step, seconds."
+             resume: bool = False, progress: bool = True, desc: str = 'train',
+             adversary: Adversary | None = None) -> dict:
+    "Minimise `loss_fn(model, batch, step) -> Step` over `dataset`; checkpoints in `out`. Returns model, ema, history."
     out = Path(out)
     threads = set_threads()
-    disc = getattr(model, 'disc', None) if disc_loss_fn is not None else None
-    acc = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=disc is not None)])
+    gen, d_params = _split_params(model, adversary)
+    acc = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=adversary is not None)])
     fused = cfg.fast and acc.device.type in ('cpu', 'cuda')                       # one fused AdamW kernel per step
-    opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay, exclude=('disc.',)), lr=cfg.lr, betas=cfg.betas, fused=fused)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, cfg.warmup_steps, cfg.steps, cfg.min_lr_ratio))
-    opt_d = torch.optim.AdamW(disc.parameters(), lr=cfg.disc_lr, betas=cfg.betas) if disc is not None else None
-    gen = {n: p for n, p in model.named_parameters() if p.requires_grad and not n.startswith('disc.')}
-    ema = {n: p.detach().clone() for n, p in gen.items()} if cfg.ema_decay > 0 else None   # EMA starts as an exact copy
+    opt = torch.optim.AdamW(param_groups(gen, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas, fused=fused)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, cfg.warmup_steps, cfg.steps,
+                                                                           cfg.min_lr_ratio))
+    opt_d = None
+    if adversary is not None:
+        opt_d = torch.optim.AdamW(d_params, lr=adversary.lr, betas=cfg.betas)
+    ema = None
+    if cfg.ema_decay > 0:
+        ema = {n: p.detach().clone() for n, p in gen.items()}                   # the EMA starts as an exact copy
     step, history, rng = 0, [], None
     if resume and (ck := latest_checkpoint(out)) is not None:
-        weights, state, saved = load_checkpoint(ck)
-        if diff := config_diff(saved.get('arch', {}), arch):
-            raise ValueError(f"checkpoint {ck} was written for another model ({'; '.join(diff)}); "
-                             "resume with the same settings or choose a new --out")
-        model.load_state_dict({k: v for k, v in weights.items() if not k.startswith('ema.')}, strict=False)
-        if missing := {k for k, p in model.named_parameters() if p.requires_grad} - set(weights):
-            raise ValueError(f"checkpoint {ck} lacks weights {sorted(missing)[:3]}")
-        if ema is not None: ema = {n: weights[f'ema.{n}'].clone() for n in ema}
-        opt.load_state_dict(state['optimizer']); sched.load_state_dict(state['scheduler'])
-        if opt_d is not None: opt_d.load_state_dict(state['optimizer_d'])
-        step, history, rng = state['step'], list(state['history']), state['rng']
+        step, history, rng = _load_state(ck, model, arch, ema, opt, sched, opt_d)
     per_proc = cfg.batch_size // acc.num_processes
     if per_proc * acc.num_processes != cfg.batch_size:
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {acc.num_processes} processes")
@@ -173,60 +217,82 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
                         sampler=ResumableSampler(len(dataset), cfg.seed, start=step * cfg.batch_size),
                         generator=torch.Generator().manual_seed(cfg.seed))
     model, opt, loader = acc.prepare(model, opt, loader)
-    if opt_d is not None: opt_d = acc.prepare(opt_d)
+    if opt_d is not None:
+        opt_d = acc.prepare(opt_d)
     amp = autocast(cfg.precision, acc.device)
     compiled = any(getattr(m, '_compiled_call_impl', None) is not None for m in model.modules())
     runtime = {**machine_info(acc.device), 'precision': resolve_precision(cfg.precision, acc.device),
                'processes': acc.num_processes, 'fast': cfg.fast, 'compiled': compiled}
     if progress and acc.is_main_process:
-        print(f"{desc}: {precision_note(cfg.precision, acc.device)}; {threads} thread(s)/process; "
-              f"{'fast path' + (', compiled' if compiled else '') if cfg.fast else 'eager reference'}")
+        path = ('fast path' + (', compiled' if compiled else '')) if cfg.fast else 'eager reference'
+        print(f"{desc}: {precision_note(cfg.precision, acc.device)}; {threads} thread(s)/process; {path}")
     model.train()
-    if rng is None: seed_everything(cfg.seed + acc.process_index)      # fresh run: a distinct stream per process
-    elif len(rng) == acc.num_processes: torch.set_rng_state(rng[acc.process_index])
-    else: raise ValueError(f"checkpoint was written by {len(rng)} process(es), this run has {acc.num_processes}: "
-                           "resume with the same number of processes")
+    if rng is None:
+        seed_everything(cfg.seed + acc.process_index)                # fresh run: a distinct stream per process
+    elif len(rng) == acc.num_processes:
+        torch.set_rng_state(rng[acc.process_index])
+    else:
+        raise ValueError(f"checkpoint was written by {len(rng)} process(es), this run has {acc.num_processes}: "
+                         "resume with the same number of processes")
 
     def checkpoint():
         rngs = _rng_states(acc)                                        # collective: every process takes part
         if acc.is_main_process:
             m = acc.unwrap_model(model)
-            weights = {k: v for k, v in m.state_dict().items() if not k.startswith(_frozen_prefixes(m))}  # frozen parts are rebuilt
-            if ema is not None: weights.update({f'ema.{n}': v for n, v in ema.items()})
+            frozen = _frozen_prefixes(m)                                # frozen parts are rebuilt, not saved
+            weights = {k: v for k, v in m.state_dict().items() if not k.startswith(frozen)}
+            if ema is not None:
+                weights.update({f'ema.{n}': v for n, v in ema.items()})
             state = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), 'rng': rngs, 'history': history}
-            if opt_d is not None: state['optimizer_d'] = opt_d.state_dict()
-            save_checkpoint(out, step, weights, state, {**config, 'arch': arch, 'runtime': runtime}, keep=cfg.keep_ckpts)
+            if opt_d is not None:
+                state['optimizer_d'] = opt_d.state_dict()
+            run_config = {**config, 'arch': arch, 'runtime': runtime}
+            save_checkpoint(out, step, weights, state, run_config, keep=cfg.keep_ckpts)
         acc.wait_for_everyone()
 
     t0, it = time.time(), iter(loader)
-    bar = tqdm(total=cfg.steps, initial=step, disable=not (progress and acc.is_main_process), desc=desc, mininterval=1.0)
+    bar = tqdm(total=cfg.steps, initial=step, disable=not (progress and acc.is_main_process), desc=desc,
+               mininterval=1.0)
     while step < cfg.steps:
         batch = next(it)
-        with amp: res = loss_fn(model, batch, step)
-        loss, logs, aux = (tuple(res) + (None,))[:3]
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"non-finite loss ({loss.item()}) at step {step}; the last good checkpoint "
+        with amp:
+            res = loss_fn(model, batch, step)
+        if not isinstance(res, Step):
+            raise TypeError(f"loss_fn must return a training.Step, got {type(res).__name__}")
+        if not torch.isfinite(res.loss):
+            raise FloatingPointError(f"non-finite loss ({res.loss.item()}) at step {step}; the last good checkpoint "
                                      f"in {out} is kept. Lower the lr or train in fp32 (precision='fp32').")
-        acc.backward(loss)
-        if cfg.grad_clip: acc.clip_grad_norm_(list(gen.values()), cfg.grad_clip)
-        opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-        if opt_d is not None:
+        acc.backward(res.loss)
+        if cfg.grad_clip:
+            acc.clip_grad_norm_(list(gen.values()), cfg.grad_clip)
+        opt.step()
+        sched.step()
+        opt.zero_grad(set_to_none=True)
+        logs = dict(res.logs)
+        if adversary is not None:
             opt_d.zero_grad(set_to_none=True)                          # drop what the generator's backward left in D
-            with amp: d = disc_loss_fn(model, batch, aux, step)
+            with amp:
+                d = adversary.loss_fn(adversary.disc, batch, res.fake, step)
             if d is not None:
-                acc.backward(d[0]); opt_d.step(); opt_d.zero_grad(set_to_none=True)
-                logs = {**logs, **d[1]}
+                acc.backward(d.loss)
+                _average_grads(acc, d_params)
+                opt_d.step()
+                opt_d.zero_grad(set_to_none=True)
+                logs.update(d.logs)
         if ema is not None:
-            with torch.no_grad():
-                torch._foreach_lerp_(list(ema.values()), [p.detach() for p in gen.values()], 1 - cfg.ema_decay)   # ema = d·ema + (1-d)·p
+            with torch.no_grad():                                      # ema = d·ema + (1-d)·p
+                torch._foreach_lerp_(list(ema.values()), [p.detach() for p in gen.values()], 1 - cfg.ema_decay)
         step += 1
         if step % cfg.log_every == 0 or step == cfg.steps:
-            vals = acc.gather(torch.stack([loss.detach().float()] + [torch.as_tensor(v).detach().float().to(loss.device) for v in logs.values()])[None]).mean(0)
+            terms = [res.loss.detach().float()]
+            terms += [torch.as_tensor(v).detach().float().to(res.loss.device) for v in logs.values()]
+            vals = acc.gather(torch.stack(terms)[None]).mean(0)
             rec = {'step': step, 'loss': vals[0].item(), **{k: v.item() for k, v in zip(logs, vals[1:])}}
             history.append(rec)
             bar.set_postfix(loss=f"{rec['loss']:.4f}", lr=f'{sched.get_last_lr()[0]:.2e}')
         bar.update(1)
-        if step % cfg.ckpt_every == 0 or step == cfg.steps: checkpoint()
+        if step % cfg.ckpt_every == 0 or step == cfg.steps:
+            checkpoint()
     bar.close()
-    return {'model': acc.unwrap_model(model), 'ema': ema, 'history': history, 'step': step, 'seconds': time.time() - t0,
-            'runtime': runtime}
+    return {'model': acc.unwrap_model(model), 'ema': ema, 'history': history, 'step': step,
+            'seconds': time.time() - t0, 'runtime': runtime}
