@@ -4,12 +4,10 @@
 
 # %% ../nbs/20_autoencoder.ipynb #93b1a108
 from __future__ import annotations
-import math
-from dataclasses import dataclass, asdict, fields, replace
+from dataclasses import dataclass, asdict, replace
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from .core import batched, device_of, load_checkpoint, strip_prefix
+from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix
 from .layers import Block, RMSNorm
 
 # %% auto #0
@@ -38,27 +36,29 @@ class GAEConfig:
     def __post_init__(self):
         if self.image_size % self.patch_size:
             raise ValueError(f"image_size {self.image_size} is not divisible by patch_size {self.patch_size}")
-        if self.width % self.heads: raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
+        if self.width % self.heads:
+            raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
         if self.posterior not in ('sigma', 'kl', 'none'):
             raise ValueError(f"posterior must be 'sigma', 'kl' or 'none', got {self.posterior!r}")
         if self.posterior == 'kl' and self.latent_norm:
             raise ValueError("a KL posterior with latent_norm would normalise mean and log-variance together; "
                              "use latent_norm=False for the KL baseline (Table 7)")
-        if self.C_sigma < 0: raise ValueError(f"C_sigma must be >= 0, got {self.C_sigma}")
+        if self.C_sigma < 0:
+            raise ValueError(f"C_sigma must be >= 0, got {self.C_sigma}")
     @property
-    def grid(self) -> int: return self.image_size // self.patch_size
+    def grid(self) -> int:
+        return self.image_size // self.patch_size
     @property
-    def latent_shape(self) -> tuple[int, int, int]: return (self.latent_dim, self.grid, self.grid)
-    def to_dict(self) -> dict: return asdict(self)
-    @classmethod
-    def from_dict(cls, d: dict) -> 'GAEConfig':
-        "Build from a dict (e.g. a checkpoint's config), rejecting unknown keys."
-        known = {f.name for f in fields(cls)}
-        if unknown := set(d) - known: raise ValueError(f"unknown GAEConfig fields {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**d)
+    def latent_shape(self) -> tuple[int, int, int]:
+        return (self.latent_dim, self.grid, self.grid)
+    def to_dict(self) -> dict:
+        return asdict(self)
+    from_dict = classmethod(config_from_dict)      # from a checkpoint's JSON; unknown keys are an error
 
 AE_PRESETS: dict[str, GAEConfig] = {
-    'tiny': GAEConfig(image_size=32, patch_size=4, width=128, enc_depth=2, dec_depth=2, heads=2, mlp_multiple_of=64, latent_dim=8),
+    'tiny': GAEConfig(
+        image_size=32, patch_size=4, width=128, enc_depth=2, dec_depth=2, heads=2, mlp_multiple_of=64, latent_dim=8
+    ),
     'S': GAEConfig(width=384, enc_depth=12, dec_depth=12, heads=6),
     'B': GAEConfig(width=768, enc_depth=12, dec_depth=12, heads=12),
     'L': GAEConfig(width=1024, enc_depth=24, dec_depth=24, heads=16),
@@ -66,7 +66,8 @@ AE_PRESETS: dict[str, GAEConfig] = {
 
 def ae_config(preset: str = 'tiny', **overrides) -> GAEConfig:
     "The config of a named preset (see `AE_PRESETS`), with fields overridden by keyword."
-    if preset not in AE_PRESETS: raise KeyError(f"unknown autoencoder preset {preset!r}; known: {list(AE_PRESETS)}")
+    if preset not in AE_PRESETS:
+        raise KeyError(f"unknown autoencoder preset {preset!r}; known: {list(AE_PRESETS)}")
     return replace(AE_PRESETS[preset], **overrides)
 
 # %% ../nbs/20_autoencoder.ipynb #baf69888
@@ -76,21 +77,28 @@ class ViTEncoder(nn.Module):
         super().__init__()
         self.patch_embed = nn.Conv2d(cfg.in_chans, cfg.width, cfg.patch_size, stride=cfg.patch_size, bias=False)
         self.pos_embed = nn.Parameter(torch.zeros(1, cfg.grid ** 2, cfg.width))
-        self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio, cfg.mlp_multiple_of, cfg.qk_norm) for _ in range(cfg.enc_depth))
+        self.blocks = nn.ModuleList(
+            Block(cfg.width, cfg.heads, cfg.mlp_ratio, cfg.mlp_multiple_of, cfg.qk_norm) for _ in range(cfg.enc_depth)
+        )
         self.norm = RMSNorm(cfg.width)
         self.proj_out = nn.Linear(cfg.width, cfg.width, bias=False)
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         t = self.patch_embed(x)                        # (B, D, h, w)
         B, D, h, w = t.shape
         t = t.flatten(2).transpose(1, 2) + self.pos_embed  # (B, N, D), tokens row-major
-        for blk in self.blocks: t = blk(t)
+        for blk in self.blocks:
+            t = blk(t)
         t = self.proj_out(self.norm(t))                # (B, N, D)
         return t.transpose(1, 2).reshape(B, D, h, w)   # (B, D, h, w)
 
 # %% ../nbs/20_autoencoder.ipynb #bf277cb3
-def sample_latent_noise(mu: torch.Tensor, C_sigma: float, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    "Dynamic noise sampling: z = mu + s·eps with one s ~ N(0, (C_sigma/0.8)²) per image. Returns (z, s) with s of shape (B,)."
-    s = torch.randn(mu.shape[0], device=mu.device, generator=generator) * (C_sigma / 0.8)  # (B,), E|s| = C_sigma·sqrt(2/pi)/0.8
+def sample_latent_noise(
+    mu: torch.Tensor, C_sigma: float, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Dynamic noise sampling: z = mu + s·eps with one s ~ N(0, (C_sigma/0.8)²) per image. Returns (z, s) with s of
+    shape (B,)."""
+    # (B,), E|s| = C_sigma·sqrt(2/pi)/0.8
+    s = torch.randn(mu.shape[0], device=mu.device, generator=generator) * (C_sigma / 0.8)
     eps = torch.randn(mu.shape, device=mu.device, generator=generator, dtype=mu.dtype)
     return mu + s.view(-1, *[1] * (mu.ndim - 1)).to(mu.dtype) * eps, s  # z = mu + s * eps
 
@@ -105,7 +113,8 @@ class GAEEncoding:
     s: torch.Tensor | None = None         # per-image noise scale drawn by dynamic noise sampling
     def kl(self) -> torch.Tensor:
         "Element-mean KL(N(mu, exp(logvar)) || N(0, I)) for the KL baseline; 0 otherwise."
-        if self.logvar is None: return self.mu.new_zeros(())
+        if self.logvar is None:
+            return self.mu.new_zeros(())
         return 0.5 * (self.mu.pow(2) + self.logvar.exp() - 1.0 - self.logvar).mean()
 
 class Adapter(nn.Module):
@@ -113,7 +122,8 @@ class Adapter(nn.Module):
     def __init__(self, width: int, out: int):
         super().__init__()
         self.model = nn.Linear(width, out, bias=False)
-    def forward(self, h): return self.model(h.movedim(1, -1)).movedim(-1, 1)  # (B, D, h, w) -> (B, out, h, w)
+    def forward(self, h):
+        return self.model(h.movedim(1, -1)).movedim(-1, 1)  # (B, D, h, w) -> (B, out, h, w)
 
 # %% ../nbs/20_autoencoder.ipynb #3f7c4def
 class ViTDecoder(nn.Module):
@@ -123,13 +133,16 @@ class ViTDecoder(nn.Module):
         self.p, self.c = cfg.patch_size, cfg.in_chans
         self.z_proj = nn.Linear(cfg.latent_dim, cfg.width, bias=False)
         self.pos_embed = nn.Parameter(torch.zeros(1, cfg.grid ** 2, cfg.width))
-        self.blocks = nn.ModuleList(Block(cfg.width, cfg.heads, cfg.mlp_ratio, cfg.mlp_multiple_of, cfg.qk_norm) for _ in range(cfg.dec_depth))
+        self.blocks = nn.ModuleList(
+            Block(cfg.width, cfg.heads, cfg.mlp_ratio, cfg.mlp_multiple_of, cfg.qk_norm) for _ in range(cfg.dec_depth)
+        )
         self.norm = RMSNorm(cfg.width)
         self.linear_out = nn.Linear(cfg.width, cfg.patch_size ** 2 * cfg.in_chans, bias=False)
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         B, d, h, w = z.shape
         t = self.z_proj(z.flatten(2).transpose(1, 2)) + self.pos_embed   # (B, N, D)
-        for blk in self.blocks: t = blk(t)
+        for blk in self.blocks:
+            t = blk(t)
         t = self.linear_out(self.norm(t))                                 # (B, N, p*p*C)
         t = t.view(B, h, w, self.p, self.p, self.c)                       # (B, h, w, p1, p2, C)
         return t.permute(0, 5, 1, 3, 2, 4).reshape(B, self.c, h * self.p, w * self.p)  # (B, C, H, W)
@@ -137,35 +150,51 @@ class ViTDecoder(nn.Module):
 # %% ../nbs/20_autoencoder.ipynb #436bfa83
 def _check_images(x, cfg: GAEConfig):
     "Raise a clear error unless `x` is a finite float batch (B, in_chans, image_size, image_size)."
-    if not isinstance(x, torch.Tensor): raise TypeError(f"expected a torch.Tensor, got {type(x).__name__}")
-    if x.ndim != 4: raise ValueError(f"expected images of shape (B, {cfg.in_chans}, {cfg.image_size}, {cfg.image_size}), got rank {x.ndim} {tuple(x.shape)}")
-    if not x.is_floating_point(): raise TypeError(f"expected float images in [-1, 1], got dtype {x.dtype} (use gae_nb.core.img_to_tensor)")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"expected a torch.Tensor, got {type(x).__name__}")
+    if x.ndim != 4:
+        raise ValueError(f"expected images of shape (B, {cfg.in_chans}, {cfg.image_size}, {cfg.image_size}), "
+                         f"got rank {x.ndim} {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"expected float images in [-1, 1], got dtype {x.dtype} (use gae_nb.core.img_to_tensor)")
     B, C, H, W = x.shape
-    if C != cfg.in_chans: raise ValueError(f"expected {cfg.in_chans} channel(s), got {C} (model in_chans={cfg.in_chans})")
+    if C != cfg.in_chans:
+        raise ValueError(f"expected {cfg.in_chans} channel(s), got {C} (model in_chans={cfg.in_chans})")
     if H % cfg.patch_size or W % cfg.patch_size:
         raise ValueError(f"image size {H}x{W} is not divisible by the patch size {cfg.patch_size}")
     if (H, W) != (cfg.image_size, cfg.image_size):
-        raise ValueError(f"expected {cfg.image_size}x{cfg.image_size} images, got {H}x{W}: resize them or build the model with image_size={H}")
-    if not torch.isfinite(x).all(): raise ValueError("input contains NaN or Inf values")
+        raise ValueError(
+            f"expected {cfg.image_size}x{cfg.image_size} images, got {H}x{W}: "
+            f"resize them or build the model with image_size={H}"
+        )
+    if not torch.isfinite(x).all():
+        raise ValueError("input contains NaN or Inf values")
 
 class GAE(nn.Module):
-    "Geometric Autoencoder: E_p -> A_p -> latent norm -> (noise) -> D_p. Parameter names follow the official checkpoint."
+    """Geometric Autoencoder: E_p -> A_p -> latent norm -> (noise) -> D_p. Parameter names follow the official
+    checkpoint."""
     def __init__(self, cfg: GAEConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or GAEConfig()
         self.foundation_encoder = ViTEncoder(cfg)                                                    # E_p
         self.adapter = Adapter(cfg.width, 2 * cfg.latent_dim if cfg.posterior == 'kl' else cfg.latent_dim)  # A_p
-        self.norm = RMSNorm(cfg.latent_dim) if cfg.latent_norm else None                            # latent normalisation
+        # latent normalisation
+        self.norm = RMSNorm(cfg.latent_dim) if cfg.latent_norm else None
         self.decoder = ViTDecoder(cfg)                                                               # D_p
         self.apply(self._init)
     @staticmethod
     def _init(m):
-        "Official init: Conv2d kaiming-normal (fan_out), position embeddings trunc-normal(0.02), Linear left at torch's default."
-        if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+        """Official init: Conv2d kaiming-normal (fan_out), position embeddings trunc-normal(0.02), Linear left at
+        torch's default."""
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
         for enc in (getattr(m, 'pos_embed', None),):
-            if isinstance(enc, nn.Parameter): nn.init.trunc_normal_(enc, std=0.02)
+            if isinstance(enc, nn.Parameter):
+                nn.init.trunc_normal_(enc, std=0.02)
 
-    def encode(self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None) -> GAEEncoding:
+    def encode(
+        self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None
+    ) -> GAEEncoding:
         "Encode images (B, C, H, W) in [-1, 1]. `sample` (default: `self.training`) draws z from the posterior."
         _check_images(x, self.cfg)
         sample = self.training if sample is None else sample
@@ -174,7 +203,11 @@ class GAE(nn.Module):
         if self.cfg.posterior == 'kl':
             mu, logvar = a.chunk(2, dim=1)
             logvar = logvar.clamp(-30.0, 20.0)
-            z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, device=mu.device, dtype=mu.dtype, generator=generator) if sample else mu
+            z = (
+                mu + (0.5 * logvar).exp() * torch.randn(mu.shape, device=mu.device, dtype=mu.dtype, generator=generator)
+                if sample
+                else mu
+            )
             return GAEEncoding(mu, z, h, logvar)
         mu = self.norm(a.movedim(1, -1)).movedim(-1, 1) if self.norm is not None else a  # RMSNorm per token over d
         if sample and self.cfg.posterior == 'sigma' and self.cfg.C_sigma > 0:
@@ -186,7 +219,9 @@ class GAE(nn.Module):
         "Decode latents (B, d, h, w) to images (B, C, H, W) (unclamped)."
         want = self.cfg.latent_shape
         if not isinstance(z, torch.Tensor) or z.ndim != 4 or tuple(z.shape[1:]) != want:
-            raise ValueError(f"expected latents of shape (B, {want[0]}, {want[1]}, {want[2]}), got {tuple(getattr(z, 'shape', ()))}")
+            raise ValueError(
+                f"expected latents of shape (B, {want[0]}, {want[1]}, {want[2]}), got {tuple(getattr(z, 'shape', ()))}"
+            )
         return self.decoder(z)
 
     def forward(self, x: torch.Tensor, sample: bool | None = None) -> tuple[torch.Tensor, GAEEncoding]:
@@ -202,7 +237,11 @@ class GAE(nn.Module):
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         "As `nn.Module.load_state_dict`, but a checkpoint of another architecture fails with one clear message."
         mine = self.state_dict()
-        bad = [f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(mine[k].shape)}" for k, v in state_dict.items() if k in mine and v.shape != mine[k].shape]
+        bad = [
+            f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(mine[k].shape)}"
+            for k, v in state_dict.items()
+            if k in mine and v.shape != mine[k].shape
+        ]
         missing = [k for k in mine if k not in state_dict] if strict else []
         if bad or missing:
             raise ValueError(f"checkpoint does not match this GAE config {self.cfg}: "
@@ -210,7 +249,7 @@ class GAE(nn.Module):
                              + (' ...' if len(bad) + len(missing) > 3 else ''))
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
-# %% ../nbs/20_autoencoder.ipynb #f369b0df
+# %% ../nbs/20_autoencoder.ipynb #d062dd64
 def encode_mu(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     "The clean latents mu `(N, d, g, g)` of images `x`, in batches on the model's device (no noise)."
     model.eval()
@@ -222,7 +261,8 @@ def reconstruct(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Ten
     return batched(lambda b: model.decode(model.encode(b).mu), x, batch_size, device_of(model))
 
 def load_gae(path, ema: bool = False) -> tuple[GAE, dict]:
-    "A trained GAE (its EMA weights with `ema=True`) in eval mode, and the saved run config, from a checkpoint or run folder."
+    """A trained GAE (its EMA weights with `ema=True`) in eval mode, and the saved run config, from a checkpoint or run
+    folder."""
     weights, _, saved = load_checkpoint(path)
     if 'model' not in saved:
         raise ValueError(f"{path} is not an autoencoder checkpoint (no 'model' config in it)")

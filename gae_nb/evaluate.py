@@ -78,7 +78,9 @@ def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 
                      out=None, precision: str = 'auto') -> dict:
     "FD, IS and precision/recall of generated `samples` against reference images `ref` (both in [-1, 1])."
     if samples.shape[1:] != ref.shape[1:]:
-        raise ValueError(f"samples {tuple(samples.shape[1:])} and reference images {tuple(ref.shape[1:])} differ in shape")
+        raise ValueError(
+            f"samples {tuple(samples.shape[1:])} and reference images {tuple(ref.shape[1:])} differ in shape"
+        )
     label, ext = _extractor(extractor, fd_size, precision)
     (fs, ls), (fr, _) = extract(ext, samples), extract(ext, ref)
     res = {'n_samples': len(samples), 'n_ref': len(ref),
@@ -111,7 +113,8 @@ class EvaluateConfig:
 EVALUATE_PRESETS = {'laptop': EvaluateConfig(), 'paper': EvaluateConfig(n=50_000, extractor='inception')}
 
 def main(argv: list[str] | None = None):
-    "Evaluate an autoencoder run (--ckpt) or generated samples (--samples); writes OUT/metrics.json naming each extractor."
+    """Evaluate an autoencoder run (--ckpt) or generated samples (--samples); writes OUT/metrics.json naming each
+    extractor."""
     cfg, _, _ = parse_cli(EVALUATE_PRESETS, argv=argv, description=main.__doc__)
     if (cfg.ckpt is None) == (cfg.samples is None):
         raise SystemExit("give exactly one of --ckpt (autoencoder) or --samples (generated images)")

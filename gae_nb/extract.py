@@ -23,15 +23,18 @@ __all__ = ['EXTRACT_PRESETS', 'extract_latents', 'ExtractConfig', 'main']
 @torch.no_grad()
 def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int = 10_000, stats_n: int = 10_000,
                     seed: int = 0, progress: bool = True) -> dict:
-    "Encode every item of `dataset` (as is and flipped) with `model`; write shards and latents_stats.safetensors to `out`."
+    """Encode every item of `dataset` (as is and flipped) with `model`; write shards and latents_stats.safetensors to
+    `out`."""
     acc = Accelerator()
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     model = model.to(acc.device).eval()
     idx = list(range(acc.process_index, len(dataset), acc.num_processes))       # this process's share, no padding
     buf, shard, written = {'latents': [], 'latents_flip': [], 'labels': []}, 0, 0
     def flush():
         nonlocal shard, buf
-        if not buf['labels']: return
+        if not buf['labels']:
+            return
         t = {k: torch.cat(v).contiguous() for k, v in buf.items()}
         tmp = out / f'.tmp-latents_rank{acc.process_index:02d}_shard{shard:03d}.safetensors'
         save_file(t, str(tmp))
@@ -45,7 +48,8 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
         buf['latents_flip'].append(model.encode(x.flip(-1)).mu.float().cpu())
         buf['labels'].append(torch.as_tensor(ys, dtype=torch.long))
         written += len(x)
-        if sum(len(b) for b in buf['labels']) >= shard_size: flush()
+        if sum(len(b) for b in buf['labels']) >= shard_size:
+            flush()
     flush()
     acc.wait_for_everyone()
     if acc.is_main_process:

@@ -46,7 +46,8 @@ QUICK_AE = {'steps': 60, 'data.n_train': 2048, 'warmup_steps': 20}
 
 def laptop_recipe(changes: dict | None = None, teacher_changes: dict | None = None,
                   quick: bool | None = None) -> tuple[TrainTeacherConfig, TrainAEConfig]:
-    "Teacher and autoencoder runs of the shared laptop GAE: the `laptop` presets with `changes` (dotted names), shortened when `quick`."
+    """Teacher and autoencoder runs of the shared laptop GAE: the `laptop` presets with `changes` (dotted names),
+    shortened when `quick`."""
     quick = in_test() if quick is None else quick
     cfg = override(TRAIN_PRESETS['laptop'], {**(QUICK_AE if quick else {}), **(changes or {})})
     m = cfg.model
@@ -62,12 +63,15 @@ def _train_once(run: Path, train) -> dict:
     if not done.exists():
         t0 = time.time()
         train(latest_checkpoint(run) is not None)
-        done.write_text(json.dumps({'seconds': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%d %H:%M:%S')}))
+        done.write_text(
+            json.dumps({'seconds': round(time.time() - t0, 1), 'finished': time.strftime('%Y-%m-%d %H:%M:%S')})
+        )
     return json.loads(done.read_text())
 
 def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None, quick: bool | None = None,
                cache=None, progress: bool = False) -> tuple[GAE, TrainAEConfig, Path]:
-    "The tutorials' GAE (`laptop_recipe`), trained once into the cache with its teacher, and loaded: (model, run config, run folder)."
+    """The tutorials' GAE (`laptop_recipe`), trained once into the cache with its teacher, and loaded: (model, run
+    config, run folder)."""
     tcfg, cfg = laptop_recipe(changes, teacher_changes, quick)
     root = cache_root(cache)
     features = str(root / 'vfm_features')
@@ -95,23 +99,33 @@ RELEASED = {
 }
 
 def _torch_load(path, trust: bool):
-    try: return torch.load(path, map_location='cpu', weights_only=not trust)
-    except FileNotFoundError: raise
+    try:
+        return torch.load(path, map_location='cpu', weights_only=not trust)
+    except FileNotFoundError:
+        raise
     except Exception as e:
-        if trust: raise
-        raise ValueError(f"{path} holds Python objects besides tensors, which weights_only loading refuses ({type(e).__name__}). "
-                         "If the file comes from a source you trust, pass trust=True.") from e
+        if trust:
+            raise
+        raise ValueError(
+            f"{path} holds Python objects besides tensors, which weights_only loading refuses ({type(e).__name__}). "
+            "If the file comes from a source you trust, pass trust=True."
+        ) from e
 
 def load_official_ae(path, model: str = 'L', latent_dim: int = 32, image_size: int = 256, in_chans: int = 3,
                      trust: bool = False, **overrides) -> GAE:
-    "A GAE from an official checkpoint file ({'state_dict': ...} or a bare state dict); its autoencoder keys load strictly."
+    """A GAE from an official checkpoint file ({'state_dict': ...} or a bare state dict); its autoencoder keys load
+    strictly."""
     ck = _torch_load(path, trust)
     sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
-    if not isinstance(sd, dict): raise ValueError(f"{path} is not a checkpoint: expected a dict with a 'state_dict'")
+    if not isinstance(sd, dict):
+        raise ValueError(f"{path} is not a checkpoint: expected a dict with a 'state_dict'")
     m = GAE(ae_config(model, latent_dim=latent_dim, image_size=image_size, in_chans=in_chans, **overrides))
     mine = m.state_dict()
     ours = {k: v for k, v in sd.items() if k in mine}
-    if not ours: raise ValueError(f"{path} has none of the autoencoder's keys (e.g. {next(iter(mine))}); is it a GAE checkpoint?")
+    if not ours:
+        raise ValueError(
+            f"{path} has none of the autoencoder's keys (e.g. {next(iter(mine))}); is it a GAE checkpoint?"
+        )
     m.load_state_dict(ours)                                       # strict: every parameter of the model must be there
     return m.eval()
 
@@ -120,19 +134,26 @@ def load_official_dit(path, preset: str = 'XL', in_channels: int = 32, grid: int
     "A LightningDiT from an official checkpoint ({'ema': ..., 'model': ...}); strict apart from fixed position buffers."
     ck = _torch_load(path, trust)
     key = 'ema' if ema else 'model'
-    if not isinstance(ck, dict) or key not in ck: raise ValueError(f"{path} has no '{key}' weights: expected the official DiT checkpoint format")
+    if not isinstance(ck, dict) or key not in ck:
+        raise ValueError(f"{path} has no '{key}' weights: expected the official DiT checkpoint format")
     sd = {k.removeprefix('module.'): v for k, v in ck[key].items()}
     m = LightningDiT(dit_config(preset, in_channels=in_channels, grid=grid, **overrides))
     return load_dit_weights(m, sd, f"{path} (DiT preset {preset!r} with {overrides or 'its defaults'})")
 
 def from_pretrained(name: str = 'gae-d32-80ep', cache=None, trust: bool = False) -> GAE:
     "Download a released autoencoder (`RELEASED`) from the Hugging Face hub into the cache and load it."
-    if name not in RELEASED: raise KeyError(f"unknown released model {name!r}; known: {list(RELEASED)}")
+    if name not in RELEASED:
+        raise KeyError(f"unknown released model {name!r}; known: {list(RELEASED)}")
     r = RELEASED[name]
-    try: from huggingface_hub import hf_hub_download
-    except ImportError as e: raise ImportError("from_pretrained needs huggingface_hub: pip install huggingface_hub") from e
-    try: path = hf_hub_download(r['repo_id'], r['filename'], cache_dir=str(cache_root(cache) / 'hf'))
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as e:
+        raise ImportError("from_pretrained needs huggingface_hub: pip install huggingface_hub") from e
+    try:
+        path = hf_hub_download(r['repo_id'], r['filename'], cache_dir=str(cache_root(cache) / 'hf'))
     except Exception as e:
-        raise RuntimeError(f"could not download {r['filename']} from the Hugging Face repository {r['repo_id']} ({type(e).__name__}). "
-                           f"Offline? Download it on a machine with internet and call load_official_ae(path).") from e
+        raise RuntimeError(
+            f"could not download {r['filename']} from the Hugging Face repository {r['repo_id']} ({type(e).__name__}). "
+            f"Offline? Download it on a machine with internet and call load_official_ae(path)."
+        ) from e
     return load_official_ae(path, r['model'], r['latent_dim'], r['image_size'], trust=trust)

@@ -14,16 +14,19 @@ __all__ = ['ATTN_IMPLS', 'RMSNorm', 'swiglu_hidden', 'SwiGLU', 'attention', 'Att
 
 # %% ../nbs/02_layers.ipynb #7eb3a025
 class RMSNorm(nn.Module):
-    "RMSNorm over the last axis, computed in float32; parameter-free unless `affine` (then a learnable gain, as in LightningDiT)."
+    """RMSNorm over the last axis, computed in float32; parameter-free unless `affine` (then a learnable gain, as in
+    LightningDiT)."""
     def __init__(self, dim: int, eps: float = 1e-6, affine: bool = False):
         super().__init__()
         self.dim, self.eps = dim, eps
         self.weight = nn.Parameter(torch.ones(dim)) if affine else None
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.rms_norm(x.float(), (self.dim,), eps=self.eps)  # x / sqrt(mean(x^2) + eps)
-        if self.weight is not None: y = y * self.weight.float()
+        if self.weight is not None:
+            y = y * self.weight.float()
         return y.to(x.dtype)
-    def extra_repr(self): return f"{self.dim}, eps={self.eps}, affine={self.weight is not None}"
+    def extra_repr(self):
+        return f"{self.dim}, eps={self.eps}, affine={self.weight is not None}"
 
 # %% ../nbs/02_layers.ipynb #a80f2c01
 def swiglu_hidden(dim: int, mlp_ratio: float = 4.0, multiple_of: int = 256) -> int:
@@ -38,24 +41,30 @@ class SwiGLU(nn.Module):
         self.fc1 = nn.Linear(dim, hidden, bias=False)
         self.gate = nn.Linear(dim, hidden, bias=False)
         self.fc2 = nn.Linear(hidden, dim, bias=False)
-    def forward(self, x): return self.fc2(F.silu(self.fc1(x)) * self.gate(x))
+    def forward(self, x):
+        return self.fc2(F.silu(self.fc1(x)) * self.gate(x))
 
 # %% ../nbs/02_layers.ipynb #ef2095fb
 ATTN_IMPLS = ('sdpa', 'math')
 
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, impl: str = 'sdpa') -> torch.Tensor:
-    "softmax(q kᵀ / sqrt(d_h)) v over (B, H, N, d_h): 'sdpa' (torch's fused kernels) or 'math' (written out; CPU fast path)."
-    if impl == 'sdpa': return F.scaled_dot_product_attention(q, k, v)
-    if impl != 'math': raise ValueError(f"attention impl must be one of {ATTN_IMPLS}, got {impl!r}")
+    """softmax(q kᵀ / sqrt(d_h)) v over (B, H, N, d_h): 'sdpa' (torch's fused kernels) or 'math' (written out; CPU fast
+    path)."""
+    if impl == 'sdpa':
+        return F.scaled_dot_product_attention(q, k, v)
+    if impl != 'math':
+        raise ValueError(f"attention impl must be one of {ATTN_IMPLS}, got {impl!r}")
     logits = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5      # (B, H, N, N)
     return logits.float().softmax(-1).to(v.dtype) @ v              # softmax in float32, as the fused kernels do
 
 # %% ../nbs/02_layers.ipynb #5ce11785
 class Attention(nn.Module):
-    "Multi-head self-attention, bias-free, with optional parameter-free QK-norm, on `attention` (`attn_impl`: 'sdpa' or 'math')."
+    """Multi-head self-attention, bias-free, with optional parameter-free QK-norm, on `attention` (`attn_impl`: 'sdpa'
+    or 'math')."""
     def __init__(self, dim: int, heads: int, qk_norm: bool = True):
         super().__init__()
-        if dim % heads: raise ValueError(f"dim {dim} is not divisible by heads {heads}")
+        if dim % heads:
+            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
         self.heads, self.head_dim = heads, dim // heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=False)
         self.q_norm = RMSNorm(self.head_dim) if qk_norm else nn.Identity()
@@ -80,9 +89,10 @@ class Block(nn.Module):
         x = x + self.attn(self.norm1(x))  # h = x + Attn(RMSNorm(x))
         return x + self.mlp(self.norm2(x))  # y = h + SwiGLU(RMSNorm(h))
 
-# %% ../nbs/02_layers.ipynb #687373a9
+# %% ../nbs/02_layers.ipynb #378f47f4
 class Frozen(nn.Module):
-    "A network used as a fixed function: `freeze()` turns gradients off, and it stays in eval mode whatever `.train()` asks."
+    """A network used as a fixed function: `freeze()` turns gradients off, and it stays in eval mode whatever `.train()`
+    asks."""
     def freeze(self) -> 'Frozen':
         self.eval().requires_grad_(False)
         return self

@@ -31,27 +31,39 @@ class EffNetPerceptual(Frozen):
         self.grey_stem = None                     # set by `fuse`
         self.freeze()
     def fuse(self) -> 'EffNetPerceptual':
-        "Fold every frozen BatchNorm into its convolution, and sum the stem's RGB filters for grey input (same function)."
+        """Fold every frozen BatchNorm into its convolution, and sum the stem's RGB filters for grey input (same
+        function)."""
         from torch.nn.utils.fusion import fuse_conv_bn_eval
-        pairs = [(self.stem, 0, 1)] + [(b, c, n) for b in self.blocks for c, n in
-                                      (('_expand_conv', '_bn0'), ('_depthwise_conv', '_bn1'), ('_project_conv', '_bn2'))]
+        pairs = [(self.stem, 0, 1)] + [
+            (b, c, n)
+            for b in self.blocks
+            for c, n in (('_expand_conv', '_bn0'), ('_depthwise_conv', '_bn1'), ('_project_conv', '_bn2'))
+        ]
         for m, c, n in pairs:
             get = (lambda k: m[k]) if isinstance(m, nn.Sequential) else (lambda k: getattr(m, k, None))
             conv, bn = get(c), get(n)
-            if conv is None or isinstance(bn, nn.Identity): continue
+            if conv is None or isinstance(bn, nn.Identity):
+                continue
             fused = fuse_conv_bn_eval(conv, bn)
-            if isinstance(m, nn.Sequential): m[c], m[n] = fused, nn.Identity()
-            else: setattr(m, c, fused); setattr(m, n, nn.Identity())
+            if isinstance(m, nn.Sequential):
+                m[c], m[n] = fused, nn.Identity()
+            else:
+                setattr(m, c, fused)
+                setattr(m, n, nn.Identity())
         self.grey_stem = copy.deepcopy(self.stem[0])
-        self.grey_stem.weight = nn.Parameter(self.stem[0].weight.sum(1, keepdim=True), requires_grad=False)  # (C, 1, k, k)
+        # (C, 1, k, k)
+        self.grey_stem.weight = nn.Parameter(self.stem[0].weight.sum(1, keepdim=True), requires_grad=False)
         self.grey_stem.in_channels = 1
         return self
     def feats(self, x):
-        if x.shape[1] == 1 and self.grey_stem is not None: x, out = self.stem[1:](self.grey_stem(x)), []  # conv(x,x,x) = conv_sum(x)
-        else: x, out = self.stem(to_rgb(x)), []
+        if x.shape[1] == 1 and self.grey_stem is not None:
+            x, out = self.stem[1:](self.grey_stem(x)), []  # conv(x,x,x) = conv_sum(x)
+        else:
+            x, out = self.stem(to_rgb(x)), []
         for i, b in enumerate(self.blocks):
             x = b(x, drop_connect_rate=None)
-            if i in self.stages: out.append(x)
+            if i in self.stages:
+                out.append(x)
         return out
     def forward(self, x: torch.Tensor, x_hat: torch.Tensor) -> torch.Tensor:
         "Per-image distance (B,) between images in [-1, 1]."
@@ -65,16 +77,21 @@ class LPIPSLoss(Frozen):
     "LPIPS (VGG) from the `lpips` package, per image (B,); needs its real backbone (see backbones.get_lpips)."
     name = 'lpips'
     def __init__(self, allow_random: bool = False, pretrained: bool = True):
-        super().__init__(); self.net = get_lpips('vgg', allow_random, pretrained)
-        if allow_random and not pretrained: self.name = 'lpips_RANDOM_backbone'
+        super().__init__()
+        self.net = get_lpips('vgg', allow_random, pretrained)
+        if allow_random and not pretrained:
+            self.name = 'lpips_RANDOM_backbone'
     def forward(self, x, x_hat):
         return self.net(to_rgb(x).float(), to_rgb(x_hat).float()).flatten()
 
 def make_perceptual(kind: str, image_size: int = 32) -> nn.Module | None:
     "'lpips' (real VGG LPIPS), 'effnet' (offline EfficientNet-Lite0 distance) or 'none'."
-    if kind == 'none': return None
-    if kind == 'lpips': return LPIPSLoss()
-    if kind == 'effnet': return EffNetPerceptual(image_size)
+    if kind == 'none':
+        return None
+    if kind == 'lpips':
+        return LPIPSLoss()
+    if kind == 'effnet':
+        return EffNetPerceptual(image_size)
     raise KeyError(f"unknown perceptual loss {kind!r}; known: ['lpips', 'effnet', 'none']")
 
 # %% ../nbs/22_losses.ipynb #c1d7919b
@@ -86,13 +103,21 @@ class PatchDiscriminator(nn.Module):
         c = ndf
         for n in range(1, n_layers + 1):
             c_prev, c = c, ndf * min(2 ** n, 8)
-            layers += [nn.Conv2d(c_prev, c, 4, 2 if n < n_layers else 1, 1, bias=False), nn.BatchNorm2d(c), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.Conv2d(c_prev, c, 4, 2 if n < n_layers else 1, 1, bias=False),
+                nn.BatchNorm2d(c),
+                nn.LeakyReLU(0.2, True),
+            ]
         layers += [nn.Conv2d(c, 1, 4, 1, 1)]
         self.main = nn.Sequential(*layers)
         for m in self.modules():
-            if isinstance(m, nn.Conv2d): nn.init.normal_(m.weight, 0.0, 0.02)
-            elif isinstance(m, nn.BatchNorm2d): nn.init.normal_(m.weight, 1.0, 0.02); nn.init.zeros_(m.bias)
-    def forward(self, x): return self.main(x)
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
+    def forward(self, x):
+        return self.main(x)
 
 def hinge_d_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
     "Discriminator hinge loss: ½[mean ReLU(1 - D(x)) + mean ReLU(1 + D(x_hat))]."
@@ -106,24 +131,37 @@ def hinge_g_loss(logits_fake: torch.Tensor) -> torch.Tensor:
 ALIGNMENTS = ('latent', 'pre', 'post')
 
 class SemanticAlignment(nn.Module):
-    "L_sp as element-mean MSE, for the 'latent', 'pre' or 'post' paradigm (Section 4.1); pre/post own a learned linear map."
+    """L_sp as element-mean MSE, for the 'latent', 'pre' or 'post' paradigm (Section 4.1); pre/post own a learned linear
+    map."""
     def __init__(self, mode: str = 'latent', width: int = 1024, latent_dim: int = 32, vfm_dim: int = 1024):
         super().__init__()
-        if mode not in ALIGNMENTS: raise KeyError(f"unknown alignment {mode!r}; known: {list(ALIGNMENTS)}")
+        if mode not in ALIGNMENTS:
+            raise KeyError(f"unknown alignment {mode!r}; known: {list(ALIGNMENTS)}")
         self.mode = mode
         self.proj = {'latent': None, 'pre': lambda: nn.Linear(width, vfm_dim, bias=False),
                      'post': lambda: nn.Linear(latent_dim, vfm_dim, bias=False)}[mode]
         self.proj = self.proj() if self.proj else None
         self.vfm_norm = RMSNorm(vfm_dim)
-    def forward(self, mu: torch.Tensor, h: torch.Tensor, target: torch.Tensor | None = None, f: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, mu: torch.Tensor, h: torch.Tensor, target: torch.Tensor | None = None,
+                f: torch.Tensor | None = None) -> torch.Tensor:
         "mu (B, d, g, g), h (B, D, g, g); `target` the teacher latent (latent mode) or `f` the VFM map (pre/post)."
         if self.mode == 'latent':
-            if target is None: raise ValueError("latent alignment needs the teacher latent E_sp(f_vfm(x))")
-            if target.shape != mu.shape: raise ValueError(f"teacher latent {tuple(target.shape)} does not match mu {tuple(mu.shape)}: the teacher's d and grid must be the autoencoder's")
-            return F.mse_loss(mu.float(), target.float())                                  # ||mu - E_sp(f)||², element mean
-        if f is None: raise ValueError(f"{self.mode} alignment needs the VFM features f_vfm(x)")
+            if target is None:
+                raise ValueError("latent alignment needs the teacher latent E_sp(f_vfm(x))")
+            if target.shape != mu.shape:
+                raise ValueError(
+                    f"teacher latent {tuple(target.shape)} does not match mu {tuple(mu.shape)}: "
+                    "the teacher's d and grid must be the autoencoder's"
+                )
+            # ||mu - E_sp(f)||², element mean
+            return F.mse_loss(mu.float(), target.float())
+        if f is None:
+            raise ValueError(f"{self.mode} alignment needs the VFM features f_vfm(x)")
         src = h if self.mode == 'pre' else mu
-        if src.shape[-2:] != f.shape[-2:]: raise ValueError(f"VFM grid {tuple(f.shape[-2:])} does not match the autoencoder grid {tuple(src.shape[-2:])}")
+        if src.shape[-2:] != f.shape[-2:]:
+            raise ValueError(
+                f"VFM grid {tuple(f.shape[-2:])} does not match the autoencoder grid {tuple(src.shape[-2:])}"
+            )
         pred = self.proj(src.movedim(1, -1))                                               # (B, g, g, C)
         return F.mse_loss(pred.float(), self.vfm_norm(f.movedim(1, -1)).float())
 
@@ -150,9 +188,11 @@ class GAEObjective(nn.Module):
         if w.sp > 0 and align is None:
             raise ValueError("lambda_sp > 0 needs an alignment module and a teacher (or precomputed targets)")
     def forward(self, x: torch.Tensor, precomputed: torch.Tensor | None = None, step: int = 0) -> Step:
-        "Eq. 3 on images `x`; `precomputed` is the alignment target of x (teacher latent or VFM map), else the teacher runs."
+        """Eq. 3 on images `x`; `precomputed` is the alignment target of x (teacher latent or VFM map), else the teacher
+        runs."""
         target = f = None
-        if precomputed is not None:                                  # teacher latent (latent mode) or VFM map (pre/post)
+        # teacher latent (latent mode) or VFM map (pre/post)
+        if precomputed is not None:
             if self.align is not None and self.align.mode == 'latent':
                 target = precomputed
             else:
@@ -182,7 +222,8 @@ class GAEObjective(nn.Module):
             logs['gan_g'] = g
         return Step(loss, logs, fake=x_hat.detach() if self.disc is not None else None)
     def discriminator_step(self, disc: nn.Module, batch, fake: torch.Tensor, step: int) -> Step | None:
-        "Hinge loss of the discriminator on the real images `batch[0]` and the detached reconstructions; None before disc_start."
+        """Hinge loss of the discriminator on the real images `batch[0]` and the detached reconstructions; None before
+        disc_start."""
         if step < self.w.disc_start:
             return None
         d = hinge_d_loss(disc(batch[0]), disc(fake.detach()))

@@ -24,14 +24,16 @@ def to_pixels(x: torch.Tensor) -> torch.Tensor:
 
 def psnr(x: torch.Tensor, x_hat: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
     "PSNR in dB between batches in [-1, 1], computed per image on [0, 255] pixels; 'mean' or 'none'."
-    if x.shape != x_hat.shape: raise ValueError(f"shape mismatch: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
+    if x.shape != x_hat.shape:
+        raise ValueError(f"shape mismatch: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
     mse = (to_pixels(x) - to_pixels(x_hat)).pow(2).flatten(1).mean(1)   # (B,)
     v = 10 * torch.log10(255.0 ** 2 / mse.clamp_min(1e-10))             # PSNR = 10 log10(255^2 / MSE)
     return v.mean() if reduction == 'mean' else v
 
 def ssim(x: torch.Tensor, x_hat: torch.Tensor, reduction: str = 'mean') -> torch.Tensor:
     "SSIM (Gaussian window 11, sigma 1.5, data range 255) per image on [0, 255] pixels; 'mean' or 'none'."
-    if x.shape != x_hat.shape: raise ValueError(f"shape mismatch: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
+    if x.shape != x_hat.shape:
+        raise ValueError(f"shape mismatch: {tuple(x.shape)} vs {tuple(x_hat.shape)}")
     v = structural_similarity_index_measure(to_pixels(x_hat), to_pixels(x), data_range=255.0, reduction='none')
     return v.mean() if reduction == 'mean' else v
 
@@ -53,17 +55,26 @@ def bicubic_baseline(x: torch.Tensor, n_numbers: int) -> torch.Tensor:
 # %% ../nbs/25_metrics.ipynb #355380ae
 class FeatureStats:
     "Running mean and covariance of feature vectors, accumulated in float64 (batch-size independent)."
-    def __init__(self): self.n, self.s, self.ss = 0, None, None
+    def __init__(self):
+        self.n, self.s, self.ss = 0, None, None
     def update(self, f: torch.Tensor) -> 'FeatureStats':
         f = f.detach().double().flatten(1).cpu()
-        if self.s is None: self.s, self.ss = torch.zeros(f.shape[1], dtype=torch.float64), torch.zeros(f.shape[1], f.shape[1], dtype=torch.float64)
-        self.n += len(f); self.s += f.sum(0); self.ss += f.T @ f
+        if self.s is None:
+            self.s, self.ss = (
+                torch.zeros(f.shape[1], dtype=torch.float64),
+                torch.zeros(f.shape[1], f.shape[1], dtype=torch.float64),
+            )
+        self.n += len(f)
+        self.s += f.sum(0)
+        self.ss += f.T @ f
         return self
     @property
-    def mean(self) -> torch.Tensor: return self.s / self.n
+    def mean(self) -> torch.Tensor:
+        return self.s / self.n
     @property
     def cov(self) -> torch.Tensor:
-        if self.n < 2: raise ValueError("need at least 2 feature vectors for a covariance")
+        if self.n < 2:
+            raise ValueError("need at least 2 feature vectors for a covariance")
         m = self.mean
         return (self.ss - self.n * torch.outer(m, m)) / (self.n - 1)   # unbiased, like numpy.cov
 
@@ -87,7 +98,8 @@ def linear_probe(train_f: torch.Tensor, train_y: torch.Tensor, val_f: torch.Tens
                  mode: str = 'flatten', epochs: int = 100, batch_size: int = 2048, lr: float = 0.008,
                  momentum: float = 0.9, standardize: bool = True, seed: int = 0) -> dict:
     "Train a linear classifier on frozen features (B, C, h, w) or (B, D); returns top-1 accuracy on val (and train)."
-    if mode not in ('flatten', 'gap'): raise ValueError(f"mode must be 'flatten' or 'gap', got {mode!r}")
+    if mode not in ('flatten', 'gap'):
+        raise ValueError(f"mode must be 'flatten' or 'gap', got {mode!r}")
     def prep(f):
         f = f.float()
         return (f.mean((-2, -1)) if f.ndim == 4 else f) if mode == 'gap' else f.flatten(1)
@@ -98,13 +110,18 @@ def linear_probe(train_f: torch.Tensor, train_y: torch.Tensor, val_f: torch.Tens
     n_cls = int(max(train_y.max(), val_y.max())) + 1
     g = torch.Generator().manual_seed(seed)
     head = torch.nn.Linear(xt.shape[1], n_cls)
-    with torch.no_grad(): head.weight.normal_(0, 0.01, generator=g); head.bias.zero_()
+    with torch.no_grad():
+        head.weight.normal_(0, 0.01, generator=g)
+        head.bias.zero_()
     opt = torch.optim.SGD(head.parameters(), lr=lr, momentum=momentum, weight_decay=0.0)
-    with torch.enable_grad():                                      # callers often hold torch.no_grad() for their encoders
+    # callers often hold torch.no_grad() for their encoders
+    with torch.enable_grad():
         for _ in range(epochs):
             for idx in torch.randperm(len(xt), generator=g).split(batch_size):
                 loss = F.cross_entropy(head(xt[idx]), train_y[idx])
-                opt.zero_grad(); loss.backward(); opt.step()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
     with torch.no_grad():
         acc = lambda x, y: (head(x).argmax(1) == y).float().mean().item()
         return {'top1': acc(xv, val_y), 'train_top1': acc(xt, train_y), 'mode': mode, 'dim': xt.shape[1],
@@ -115,7 +132,8 @@ FD_EXTRACTORS = {'inception': ('FID', InceptionFID), 'effnet_lite0': ('FD-EffNet
 
 def get_extractor(name: str = 'effnet_lite0', **kwargs):
     "(metric name, frozen extractor) for `name` in FD_EXTRACTORS."
-    if name not in FD_EXTRACTORS: raise KeyError(f"unknown feature extractor {name!r}; known: {list(FD_EXTRACTORS)}")
+    if name not in FD_EXTRACTORS:
+        raise KeyError(f"unknown feature extractor {name!r}; known: {list(FD_EXTRACTORS)}")
     label, cls = FD_EXTRACTORS[name]
     return label, cls(**kwargs)
 
@@ -125,7 +143,8 @@ def extract(extractor, images: torch.Tensor, batch_size: int = 100) -> tuple[tor
     fs, ls = [], []
     for i in range(0, len(images), batch_size):
         f, l = extractor(images[i:i + batch_size].float())
-        fs.append(f); ls.append(l)
+        fs.append(f)
+        ls.append(l)
     return torch.cat(fs), (torch.cat(ls) if ls[0] is not None else None)
 
 # %% ../nbs/25_metrics.ipynb #85549cb4
@@ -168,14 +187,20 @@ def noise_robustness(model, x: torch.Tensor, sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.
         z = mus + s * eps                                                       # z = mu + sigma * eps
         x_hat = batched(model.decode, z, batch_size, dev)
         row = {'sigma': float(s), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item()}
-        if ref is not None: row['fd'] = fd_from_stats(ref, FeatureStats().update(extract(extractor, x_hat)[0]))
+        if ref is not None:
+            row['fd'] = fd_from_stats(ref, FeatureStats().update(extract(extractor, x_hat)[0]))
         rows.append(row)
     return rows
 
 def plot_noise_robustness(curves: dict, key: str = 'psnr', ax=None):
     "Plot {label: noise_robustness rows} as metric vs sigma; returns the axis."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(5, 3))
-    for label, rows in curves.items(): ax.plot([r['sigma'] for r in rows], [r[key] for r in rows], 'o-', label=label)
-    ax.set_xlabel('latent noise sigma'); ax.set_ylabel(key.upper() if key != 'fd' else 'Fréchet distance'); ax.grid(alpha=0.3); ax.legend(fontsize=8)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    for label, rows in curves.items():
+        ax.plot([r['sigma'] for r in rows], [r[key] for r in rows], 'o-', label=label)
+    ax.set_xlabel('latent noise sigma')
+    ax.set_ylabel(key.upper() if key != 'fd' else 'Fréchet distance')
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     return ax

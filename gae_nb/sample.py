@@ -19,13 +19,17 @@ from .dit import load_dit
 from .transport import sample_ode, sample_sde
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'SAMPLE_PRESETS', 'class_uniform_labels', 'initial_noise', 'generate', 'write_samples', 'save_npz',
-           'SampleConfig', 'main']
+__all__ = ['SAMPLERS', 'SAMPLE_PRESETS', 'class_uniform_labels', 'random_labels', 'initial_noise', 'generate', 'write_samples',
+           'save_npz', 'SampleConfig', 'main']
 
 # %% ../nbs/34_sample.ipynb #506d2eaf
 def class_uniform_labels(num_classes: int, per_class: int) -> torch.Tensor:
     "Labels 0,0,...,1,1,...: `per_class` of each class, in order."
     return torch.arange(num_classes).repeat_interleave(per_class)
+
+def random_labels(num_classes: int, n: int, seed: int = 0) -> torch.Tensor:
+    "`n` labels drawn uniformly at random (the VA-VAE evaluation convention), from their own seeded generator."
+    return torch.randint(0, num_classes, (n,), generator=torch.Generator().manual_seed(seed))
 
 def initial_noise(n: int, shape, seed: int, start: int = 0) -> torch.Tensor:
     "Noise of samples start..start+n-1, each from its own generator (seed + index): independent of batching."
@@ -80,8 +84,9 @@ class SampleConfig:
     ae: str = 'runs/gae_laptop'            # autoencoder checkpoint or run folder (train_ae)
     latents: str | None = None             # folder with latents_stats.safetensors (default: the DiT's own latents)
     out: str = 'runs/samples_laptop'       # OUT/images/*.png, OUT/samples.npz, OUT/grid.png
-    per_class: int = 10                    # samples per class (class-uniform)
-    sampler: str = 'ode'                   # ode (Euler) or sde (Euler-Maruyama)
+    per_class: int = 10                    # samples per class (n = classes x per_class)
+    labels: str = 'uniform'                # 'uniform' (per_class of each class, in order) or 'random' (VA-VAE)
+    sampler: str = 'sde'                   # sde (Euler-Maruyama) or ode (Euler)
     steps: int = 250                       # time-grid points
     shift: float = 0.4                     # sampling time shift
     cfg_scale: float = 1.0                 # classifier-free guidance weight (1 = off)
@@ -92,17 +97,22 @@ class SampleConfig:
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if self.labels not in ('uniform', 'random'):
+            raise ValueError(f"labels must be 'uniform' or 'random', got {self.labels!r}")
 
 _paper = SampleConfig('runs/dit_paper-d32', 'runs/gae_paper-d32', out='runs/samples_paper-d32', per_class=50,
-                      cfg_scale=2.5, cfg_interval_start=0.25)
+                      sampler='ode', cfg_scale=2.5, cfg_interval_start=0.25)
 SAMPLE_PRESETS = {
-    'laptop': SampleConfig(),
-    'paper-d32': _paper,
+    'laptop': SampleConfig(sampler='ode', steps=100, shift=1.0, cfg_scale=2.5, cfg_interval_start=0.25),
+    'paper-d32': _paper,                                                      # 80 epochs: w 2.5 from t = 0.25
+    'paper-d32-800ep': replace(_paper, dit='runs/dit_paper-d32-800ep', out='runs/samples_paper-d32-800ep',
+                               cfg_scale=3.3, cfg_interval_start=0.3),
     'paper-d64': replace(_paper, dit='runs/dit_paper-d64', ae='runs/gae_paper-d64', out='runs/samples_paper-d64'),
 }
 
 def main(argv: list[str] | None = None):
-    "Sample class-uniform latents with a trained LightningDiT, decode them with the GAE, write PNGs, samples.npz, grid.png."
+    """Sample class-uniform latents with a trained LightningDiT, decode them with the GAE, write PNGs, samples.npz,
+    grid.png."""
     cfg, _, _ = parse_cli(SAMPLE_PRESETS, argv=argv, description=main.__doc__)
     model, saved = load_dit(cfg.dit, ema=cfg.ema)
     gae, _ = load_gae(cfg.ae)
@@ -110,7 +120,11 @@ def main(argv: list[str] | None = None):
     c = model.cfg
     if stats['mean'].shape[1] != c.in_channels:
         raise SystemExit(f"latent stats have {stats['mean'].shape[1]} channels, the DiT {c.in_channels}")
-    labels = class_uniform_labels(max(c.num_classes, 1), cfg.per_class)
+    n_classes = max(c.num_classes, 1)
+    if cfg.labels == 'uniform':
+        labels = class_uniform_labels(n_classes, cfg.per_class)
+    else:
+        labels = random_labels(n_classes, n_classes * cfg.per_class, cfg.seed)
     acc = Accelerator()
     model, gae = model.to(acc.device), gae.to(acc.device)
     set_threads()
@@ -121,14 +135,18 @@ def main(argv: list[str] | None = None):
     z = generate(model, labels[mine], cfg.sampler, cfg.steps, cfg.shift, cfg.cfg_scale, cfg.cfg_interval_start,
                  cfg.seed, cfg.batch_size, start=start)
     mult = saved['train'].get('latent_multiplier', 1.0)
-    z = z / mult * stats['std'] + stats['mean']                          # de-normalise; no sphere re-projection (official)
+    # de-normalise; no sphere re-projection (official)
+    z = z / mult * stats['std'] + stats['mean']
     write_samples(batched(gae.decode, z, 256, acc.device), Path(cfg.out) / 'images', start=start)
     acc.wait_for_everyone()
     if acc.is_main_process:
         allimgs = load_samples(Path(cfg.out) / 'images')
         save_npz(allimgs, Path(cfg.out) / 'samples.npz')
         k = min(cfg.per_class, 10)
-        shown = torch.arange(len(allimgs)).view(-1, cfg.per_class)[:, :k].flatten()
+        if cfg.labels == 'uniform':                                      # a row per class
+            shown = torch.arange(len(allimgs)).view(-1, cfg.per_class)[:, :k].flatten()
+        else:
+            shown = torch.argsort(labels, stable=True)[:10 * k]
         save_image_grid(allimgs[shown], Path(cfg.out) / 'grid.png', nrow=k)
         print(f"wrote {len(allimgs)} samples ({cfg.sampler}, {cfg.steps} steps, cfg {cfg.cfg_scale}) to {cfg.out}")
 

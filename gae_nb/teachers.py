@@ -4,11 +4,11 @@
 
 # %% ../nbs/21_teachers.ipynb #1abeb32d
 from __future__ import annotations
-from dataclasses import dataclass, asdict, fields, replace
+from dataclasses import dataclass, asdict, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import batched, device_of, load_checkpoint, strip_prefix
+from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix
 from .layers import Attention, Block, RMSNorm
 from .backbones import get_vfm, vfm_dim, VFMS
 
@@ -35,27 +35,28 @@ class TeacherConfig:
     svd_center: bool = True             # centre tokens before the SVD (a PCA)
 
     def __post_init__(self):
-        if self.vfm not in VFMS: raise KeyError(f"unknown VFM {self.vfm!r}; known: {list(VFMS)}")
-        if self.downsampler not in DOWNSAMPLERS: raise KeyError(f"unknown downsampler {self.downsampler!r}; known: {list(DOWNSAMPLERS)}")
+        if self.vfm not in VFMS:
+            raise KeyError(f"unknown VFM {self.vfm!r}; known: {list(VFMS)}")
+        if self.downsampler not in DOWNSAMPLERS:
+            raise KeyError(f"unknown downsampler {self.downsampler!r}; known: {list(DOWNSAMPLERS)}")
         C = vfm_dim(self.vfm)
         if self.downsampler == 'svd' and self.latent_dim > C:
             raise ValueError(f"SVD cannot project {C}-dim {self.vfm} features to latent_dim {self.latent_dim} > {C}")
         if self.downsampler == 'attn_patchconv' and self.grid % self.window:
             raise ValueError(f"window {self.window} does not tile the {self.grid}x{self.grid} grid")
         for h in (self.heads, self.dec_heads):
-            if C % h: raise ValueError(f"{h} heads do not divide the {self.vfm} dim {C}")
+            if C % h:
+                raise ValueError(f"{h} heads do not divide the {self.vfm} dim {C}")
     @property
-    def vfm_dim(self) -> int: return vfm_dim(self.vfm)
+    def vfm_dim(self) -> int:
+        return vfm_dim(self.vfm)
     @property
     def latent_shape(self) -> tuple[int, int, int]:
         "The teacher latent E_sp(f): (d, grid, grid), the autoencoder's latent shape."
         return (self.latent_dim, self.grid, self.grid)
-    def to_dict(self) -> dict: return asdict(self)
-    @classmethod
-    def from_dict(cls, d: dict) -> 'TeacherConfig':
-        known = {f.name for f in fields(cls)}
-        if unknown := set(d) - known: raise ValueError(f"unknown TeacherConfig fields {sorted(unknown)}")
-        return cls(**d)
+    def to_dict(self) -> dict:
+        return asdict(self)
+    from_dict = classmethod(config_from_dict)      # from a checkpoint's JSON; unknown keys are an error
 
 TEACHER_PRESETS: dict[str, TeacherConfig] = {
     'paper': TeacherConfig(),                                              # DINOv2-L, w=4, 4 decoder blocks (Table 13)
@@ -65,12 +66,15 @@ TEACHER_PRESETS: dict[str, TeacherConfig] = {
 
 def teacher_config(preset: str = 'laptop', **overrides) -> TeacherConfig:
     "A named teacher preset with fields overridden."
-    if preset not in TEACHER_PRESETS: raise KeyError(f"unknown teacher preset {preset!r}; known: {list(TEACHER_PRESETS)}")
+    if preset not in TEACHER_PRESETS:
+        raise KeyError(f"unknown teacher preset {preset!r}; known: {list(TEACHER_PRESETS)}")
     return replace(TEACHER_PRESETS[preset], **overrides)
 
 # %% ../nbs/21_teachers.ipynb #11850ca4
-def to_tokens(f: torch.Tensor) -> torch.Tensor: return f.flatten(2).transpose(1, 2)          # (B, C, h, w) -> (B, hw, C)
-def to_map(t: torch.Tensor, h: int) -> torch.Tensor: return t.transpose(1, 2).unflatten(2, (h, -1))  # (B, hw, C) -> (B, C, h, w)
+def to_tokens(f: torch.Tensor) -> torch.Tensor:
+    return f.flatten(2).transpose(1, 2)          # (B, C, h, w) -> (B, hw, C)
+def to_map(t: torch.Tensor, h: int) -> torch.Tensor:
+    return t.transpose(1, 2).unflatten(2, (h, -1))  # (B, hw, C) -> (B, C, h, w)
 
 def window_partition(t: torch.Tensor, grid: int, w: int) -> torch.Tensor:
     "(B, grid², C) row-major tokens -> (B·(grid/w)², w², C) windows."
@@ -104,18 +108,22 @@ class SVDDownsampler(nn.Module):
         C, d = cfg.vfm_dim, cfg.latent_dim
         self.center = cfg.svd_center
         self.in_norm, self.out_norm = RMSNorm(C), RMSNorm(d)
-        self.register_buffer('mean', torch.zeros(C)); self.register_buffer('proj', torch.zeros(d, C))
+        self.register_buffer('mean', torch.zeros(C))
+        self.register_buffer('proj', torch.zeros(d, C))
         self.register_buffer('explained', torch.zeros(()))
     @torch.no_grad()
     def fit(self, f: torch.Tensor, max_tokens: int = 200_000, seed: int = 0) -> 'SVDDownsampler':
         "Fit on VFM maps (B, C, h, w): top-d right singular vectors of the (centred) tokens."
         t = self.in_norm(to_tokens(f.float())).reshape(-1, f.shape[1]).double()   # (B·N, C)
-        if len(t) > max_tokens: t = t[torch.randperm(len(t), generator=torch.Generator().manual_seed(seed))[:max_tokens]]
-        if len(t) < self.proj.shape[0]: raise ValueError(f"need at least d={self.proj.shape[0]} tokens to fit the SVD, got {len(t)}")
+        if len(t) > max_tokens:
+            t = t[torch.randperm(len(t), generator=torch.Generator().manual_seed(seed))[:max_tokens]]
+        if len(t) < self.proj.shape[0]:
+            raise ValueError(f"need at least d={self.proj.shape[0]} tokens to fit the SVD, got {len(t)}")
         m = t.mean(0) if self.center else torch.zeros_like(t[0])
         _, S, Vh = torch.linalg.svd(t - m, full_matrices=False)
         d = self.proj.shape[0]
-        self.mean.copy_(m.float()); self.proj.copy_(Vh[:d].float())
+        self.mean.copy_(m.float())
+        self.proj.copy_(Vh[:d].float())
         self.explained.copy_((S[:d] ** 2).sum() / (S ** 2).sum())
         return self
     def forward(self, f: torch.Tensor) -> torch.Tensor:
@@ -123,16 +131,19 @@ class SVDDownsampler(nn.Module):
         return to_map(self.out_norm(t), f.shape[-2])
 
 class AttnDownsampler(nn.Module):
-    "Official neck: RMSNorm(f) + pos-embed -> [RMSNorm -> attention] (no residual/MLP) -> RMSNorm -> patch conv -> RMSNorm."
+    """Official neck: RMSNorm(f) + pos-embed -> [RMSNorm -> attention] (no residual/MLP) -> RMSNorm -> patch conv ->
+    RMSNorm."""
     def __init__(self, cfg: TeacherConfig):
         super().__init__()
         C, d, g = cfg.vfm_dim, cfg.latent_dim, cfg.grid
         self.kind = cfg.downsampler
         self.in_norm = RMSNorm(C)
-        self.pos_embed_pro = nn.Parameter(torch.zeros(1, g * g, C)); nn.init.trunc_normal_(self.pos_embed_pro, std=0.02)
+        self.pos_embed_pro = nn.Parameter(torch.zeros(1, g * g, C))
+        nn.init.trunc_normal_(self.pos_embed_pro, std=0.02)
         self.attn_norm = RMSNorm(C)
         self.attn = Attention(C, cfg.heads, qk_norm=True)
-        if self.kind == 'single_attn':                                  # FAE reading: the attention's output projection maps to d
+        # FAE reading: the attention's output projection maps to d
+        if self.kind == 'single_attn':
             self.attn.proj = nn.Linear(C, d, bias=False)
             self.norm_neck1, self.to_latent = nn.Identity(), nn.Identity()
         else:
@@ -156,12 +167,16 @@ class FeatureDecoder(nn.Module):
         super().__init__()
         C, g = cfg.vfm_dim, cfg.grid
         self.recon_head = nn.Linear(cfg.latent_dim, C, bias=False)
-        self.pos_embed_dec = nn.Parameter(torch.zeros(1, g * g, C)); nn.init.trunc_normal_(self.pos_embed_dec, std=0.02)
-        self.decoder_layers = nn.ModuleList(Block(C, cfg.dec_heads, 4.0, cfg.mlp_multiple_of) for _ in range(cfg.dec_depth))
+        self.pos_embed_dec = nn.Parameter(torch.zeros(1, g * g, C))
+        nn.init.trunc_normal_(self.pos_embed_dec, std=0.02)
+        self.decoder_layers = nn.ModuleList(
+            Block(C, cfg.dec_heads, 4.0, cfg.mlp_multiple_of) for _ in range(cfg.dec_depth)
+        )
         self.norm = RMSNorm(C)
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         t = self.recon_head(to_tokens(z)) + self.pos_embed_dec
-        for blk in self.decoder_layers: t = blk(t)
+        for blk in self.decoder_layers:
+            t = blk(t)
         return to_map(self.norm(t), z.shape[-2])
 
 def cosine_distill_loss(recon: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
@@ -183,7 +198,10 @@ class SemanticTeacher(nn.Module):
     def encode_features(self, f: torch.Tensor) -> torch.Tensor:
         "VFM features (B, C, grid, grid) -> teacher latent (B, d, grid, grid)."
         if f.shape[1] != self.cfg.vfm_dim or f.shape[-1] != self.cfg.grid:
-            raise ValueError(f"expected {self.cfg.vfm} features (B, {self.cfg.vfm_dim}, {self.cfg.grid}, {self.cfg.grid}), got {tuple(f.shape)}")
+            raise ValueError(
+                f"expected {self.cfg.vfm} features (B, {self.cfg.vfm_dim}, {self.cfg.grid}, {self.cfg.grid}), "
+                f"got {tuple(f.shape)}"
+            )
         return self.E_sp(f)
     def forward(self, x: torch.Tensor, from_features: bool = False, distill: bool = False) -> torch.Tensor:
         "Images in [-1, 1] (or VFM features, `from_features`) -> teacher latent; or, with `distill`, the Eq. 4 loss."
@@ -191,13 +209,17 @@ class SemanticTeacher(nn.Module):
         return self.distill_loss(f) if distill else self.encode_features(f)
     def distill_loss(self, f: torch.Tensor) -> torch.Tensor:
         "Eq. 4 on VFM features f: reconstruct f from E_sp(f) with D_sp."
-        if self.D_sp is None: raise ValueError("this teacher has no D_sp (SVD teachers are fitted, not trained; or built with with_decoder=False)")
+        if self.D_sp is None:
+            raise ValueError(
+                "this teacher has no D_sp (SVD teachers are fitted, not trained; or built with with_decoder=False)"
+            )
         return cosine_distill_loss(self.D_sp(self.encode_features(f)), f)
     @classmethod
     def from_checkpoint(cls, path, **vfm_kwargs) -> 'SemanticTeacher':
         "The frozen teacher (VFM + E_sp, no D_sp) saved by `train_teacher` in `path` (a checkpoint or run folder)."
         weights, _, saved = load_checkpoint(path)
-        if 'teacher' not in saved: raise ValueError(f"{path} is not a teacher checkpoint (no 'teacher' config in it)")
+        if 'teacher' not in saved:
+            raise ValueError(f"{path} is not a teacher checkpoint (no 'teacher' config in it)")
         t = cls(TeacherConfig.from_dict(saved['teacher']), with_decoder=False, **vfm_kwargs)
         t.E_sp.load_state_dict(strip_prefix(weights, 'E_sp.'))
         return t.eval().requires_grad_(False)
@@ -208,7 +230,7 @@ class SemanticTeacher(nn.Module):
         "The weights that define the frozen teacher: E_sp only (D_sp is discarded, the VFM is rebuilt from its name)."
         return {f'E_sp.{k}': v for k, v in self.E_sp.state_dict().items()}
 
-# %% ../nbs/21_teachers.ipynb #f4a1b557
+# %% ../nbs/21_teachers.ipynb #4e7a1d61
 def teacher_latents(teacher: SemanticTeacher, f: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     "Teacher latents E_sp(f) `(N, d, g, g)` of cached VFM features `f`, in batches."
     teacher.eval()

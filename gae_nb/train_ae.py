@@ -35,7 +35,8 @@ class DiscConfig:
 
 @dataclass
 class TrainAEConfig(LoopConfig):
-    "One autoencoder run: the loop's fields, the model, the loss weights, the data, the teacher. Saved in every checkpoint."
+    """One autoencoder run: the loop's fields, the model, the loss weights, the data, the teacher. Saved in every
+    checkpoint."""
     lr: float = 1e-3                   # peak learning rate (laptop; the paper: 2e-4)
     model: GAEConfig = field(default_factory=lambda: ae_config('tiny', image_size=32, in_chans=1))
     loss: LossWeights = field(default_factory=lambda: LossWeights(gan=0.0, sp=0.1, disc_start=500))
@@ -52,20 +53,40 @@ class TrainAEConfig(LoopConfig):
         if self.loss.sp > 0 and not self.teacher:
             raise ValueError("loss.sp > 0 needs a teacher: give the folder train_teacher wrote, or set loss.sp=0")
 
-_paper = TrainAEConfig(model=ae_config('L', latent_dim=32), loss=LossWeights(), perceptual='lpips',
-                       data=DataConfig('imagefolder', n_train=None, n_val=1000), teacher='runs/teacher_paper-d32/teacher',
-                       disc=DiscConfig(ndf=64, layers=3, lr=1e-5), steps=250_000, batch_size=1024, lr=2e-4,
-                       warmup_steps=8000, cache_dir=None, num_workers=8, log_every=100, ckpt_every=5000)
+_paper = TrainAEConfig(
+    model=ae_config('L', latent_dim=32),
+    loss=LossWeights(),
+    perceptual='lpips',
+    data=DataConfig('imagefolder', n_train=None, n_val=1000),
+    teacher='runs/teacher_paper-d32/teacher',
+    disc=DiscConfig(ndf=64, layers=3, lr=1e-5),
+    steps=250_000,
+    batch_size=1024,
+    lr=2e-4,
+    warmup_steps=8000,
+    cache_dir=None,
+    num_workers=8,
+    log_every=100,
+    ckpt_every=5000,
+)
 _laptop = TrainAEConfig()
 TRAIN_PRESETS: dict[str, TrainAEConfig] = {
     'laptop': _laptop,
-    'laptop-photos': TrainAEConfig(model=ae_config('tiny', image_size=32, in_chans=3), data=DataConfig('photos', n_val=500),
-                                   teacher=None, loss=LossWeights(gan=0.0, sp=0.0, disc_start=500)),
-    'laptop-kl': TrainAEConfig(model=ae_config('tiny', image_size=32, in_chans=1, posterior='kl', latent_norm=False),
-                               teacher=None, loss=LossWeights(gan=0.0, sp=0.0, disc_start=500)),   # Table 7 baseline
+    'laptop-photos': TrainAEConfig(
+        model=ae_config('tiny', image_size=32, in_chans=3),
+        data=DataConfig('photos', n_val=500),
+        teacher=None,
+        loss=LossWeights(gan=0.0, sp=0.0, disc_start=500),
+    ),
+    'laptop-kl': TrainAEConfig(
+        model=ae_config('tiny', image_size=32, in_chans=1, posterior='kl', latent_norm=False),
+        teacher=None,
+        loss=LossWeights(gan=0.0, sp=0.0, disc_start=500),
+    ),  # Table 7 baseline
     'paper-d32': _paper,
-    'paper-d64': TrainAEConfig(**{**_paper.__dict__, 'model': ae_config('L', latent_dim=64),
-                                  'teacher': 'runs/teacher_paper-d64/teacher'}),
+    'paper-d64': TrainAEConfig(
+        **{**_paper.__dict__, 'model': ae_config('L', latent_dim=64), 'teacher': 'runs/teacher_paper-d64/teacher'}
+    ),
 }
 
 # %% ../nbs/31_train_ae.ipynb #7aaa61a3
@@ -117,7 +138,8 @@ def gae_step(precomputed: bool):
     return loss_fn
 
 def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) -> dict:
-    "Train as `cfg` says, writing checkpoints to `out`. Returns {'model' (the GAE), 'objective', 'history', 'step', 'seconds'}."
+    """Train as `cfg` says, writing checkpoints to `out`. Returns {'model' (the GAE), 'objective', 'history', 'step',
+    'seconds'}."""
     out = Path(out)
     m = cfg.model
     train_ds = cfg.data.datasets(m.image_size, m.in_chans, cfg.seed)[0]
@@ -136,18 +158,39 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) ->
     return {**r, 'objective': r['model'], 'model': r['model'].ae}
 
 # %% ../nbs/31_train_ae.ipynb #12f96d13
-def report(model: GAE, train_ds, val_ds, out, history=(), seconds: float | None = None, n_show: int = 16, probe_epochs: int = 30) -> dict:
+def report(
+    model: GAE,
+    train_ds,
+    val_ds,
+    out,
+    history=(),
+    seconds: float | None = None,
+    n_show: int = 16,
+    probe_epochs: int = 30,
+) -> dict:
     "Held-out PSNR/SSIM vs baselines, latent norms, linear probe of mu; writes recon.png, loss.png, metrics.json."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     x, y = val_ds.batch(range(len(val_ds)))
     train_x, train_y = train_ds.batch(range(min(len(train_ds), 10_000)))
     n_latent = math.prod(model.cfg.latent_shape)
-    recs = {'gae': reconstruct(model, x), 'mean_image': mean_image_baseline(train_x, len(x)), 'bicubic': bicubic_baseline(x, n_latent)}
+    recs = {
+        'gae': reconstruct(model, x),
+        'mean_image': mean_image_baseline(train_x, len(x)),
+        'bicubic': bicubic_baseline(x, n_latent),
+    }
     res = {k: {'psnr': psnr(x, v).item(), 'ssim': ssim(x, v).item()} for k, v in recs.items()}
-    mu = encode_mu(model, x); norms = mu.norm(dim=1)
-    res['latent'] = {'norm_mean': norms.mean().item(), 'norm_std': norms.std().item(), 'sqrt_d': model.cfg.latent_dim ** 0.5}
+    mu = encode_mu(model, x)
+    norms = mu.norm(dim=1)
+    res['latent'] = {
+        'norm_mean': norms.mean().item(),
+        'norm_std': norms.std().item(),
+        'sqrt_d': model.cfg.latent_dim**0.5,
+    }
     if (y >= 0).all() and (train_y >= 0).all():
-        res['latent']['lp_top1_mu'] = linear_probe(encode_mu(model, train_x), train_y, mu, y, 'flatten', probe_epochs, 256)['top1']
+        res['latent']['lp_top1_mu'] = linear_probe(
+            encode_mu(model, train_x), train_y, mu, y, 'flatten', probe_epochs, 256
+        )['top1']
     res['info'] = {'n_val': len(x), 'latent_shape': list(model.cfg.latent_shape), 'latent_numbers': n_latent,
                    'bicubic_side': bicubic_side(n_latent, x.shape[1]), 'train_seconds': seconds,
                    'final_train_loss': history[-1]['loss'] if len(history) else None,
@@ -160,8 +203,14 @@ def report(model: GAE, train_ds, val_ds, out, history=(), seconds: float | None 
         fig, ax = plt.subplots(figsize=(5, 3))
         for key in [k_ for k_ in history[-1] if k_ not in ('step', 'gan_g', 'gan_d')]:
             ax.plot([h['step'] for h in history if key in h], [h[key] for h in history if key in h], label=key)
-        ax.set_xlabel('step'); ax.set_ylabel('training loss terms'); ax.set_yscale('log'); ax.grid(alpha=0.3); ax.legend(fontsize=7)
-        fig.tight_layout(); fig.savefig(out / 'loss.png', dpi=100); plt.close(fig)
+        ax.set_xlabel('step')
+        ax.set_ylabel('training loss terms')
+        ax.set_yscale('log')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(out / 'loss.png', dpi=100)
+        plt.close(fig)
     (out / 'metrics.json').write_text(json.dumps(res, indent=2))
     return res
 

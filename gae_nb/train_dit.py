@@ -5,7 +5,6 @@
 # %% ../nbs/33_train_dit.ipynb #a19d8ae2
 from __future__ import annotations
 from dataclasses import dataclass, asdict, field, replace
-from pathlib import Path
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from .core import seed_everything, parse_cli
@@ -55,8 +54,10 @@ def check_latents(cfg: DiTConfig, data) -> None:
     "Refuse latents whose shape or classes are not the model's, saying which flag to change."
     shape = tuple(data[0][0].shape)
     if shape != cfg.latent_shape:
-        raise ValueError(f"the latents have shape {shape}, the DiT denoises {cfg.latent_shape}: set --model.in_channels "
-                         f"{shape[0]} --model.grid {shape[-1]}, or extract with the matching autoencoder")
+        raise ValueError(
+            f"the latents have shape {shape}, the DiT denoises {cfg.latent_shape}: set --model.in_channels "
+            f"{shape[0]} --model.grid {shape[-1]}, or extract with the matching autoencoder"
+        )
     n = getattr(data, 'num_classes', None)
     if cfg.num_classes and n is not None and n != cfg.num_classes:
         raise ValueError(f"the latents have {n} classes, the DiT {cfg.num_classes}: set --model.num_classes {n}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
-import torch
 from torch.utils.data import TensorDataset
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
@@ -64,7 +63,8 @@ def run_features(cfg: TrainTeacherConfig, vfm, splits=('train', 'val'), progress
                        progress)
 
 def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bool = True, features=None) -> dict:
-    "Train (or, for SVD, fit) the teacher of `cfg`; writes checkpoints to `out` and the frozen teacher to `out/teacher`."
+    """Train (or, for SVD, fit) the teacher of `cfg`; writes checkpoints to `out` and the frozen teacher to
+    `out/teacher`."""
     out = Path(out)
     seed_everything(cfg.seed)
     teacher = SemanticTeacher(cfg.teacher)
@@ -119,7 +119,8 @@ def compare_teachers(cfg: TrainTeacherConfig, out, kinds=DOWNSAMPLERS, seeds=(0,
 @dataclass
 class TeacherJob:
     "Options of the command, beside the run config."
-    out: str | None = None              # output folder (default runs/teacher_<preset>; the frozen teacher in OUT/teacher)
+    # output folder (default runs/teacher_<preset>; the frozen teacher in OUT/teacher)
+    out: str | None = None
     resume: bool = False                # continue from the latest checkpoint in --out
     probe: bool = True                  # linear-probe the teacher at the end (needs cache_dir)
 

@@ -42,22 +42,27 @@ class LoopConfig:
     keep_ckpts: int = 2                # checkpoints kept on disk
     ema_decay: float = 0.0             # EMA of the trained weights (0 = off; LightningDiT: 0.9999)
     def __post_init__(self):
-        if self.steps < 1 or self.batch_size < 1: raise ValueError("steps and batch_size must be >= 1")
-        if self.precision not in PRECISIONS: raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
-        if self.compile not in ('auto', 'on', 'off'): raise ValueError(f"compile must be 'auto', 'on' or 'off', got {self.compile!r}")
+        if self.steps < 1 or self.batch_size < 1:
+            raise ValueError("steps and batch_size must be >= 1")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
+        if self.compile not in ('auto', 'on', 'off'):
+            raise ValueError(f"compile must be 'auto', 'on' or 'off', got {self.compile!r}")
         self.betas = tuple(self.betas)
 
 # %% ../nbs/03_training.ipynb #32d4fbe8
 def upgrade_config(d: dict) -> dict:
     "A saved run config in today's fields: runs saved before `precision` existed had `bf16: bool`."
     d = dict(d)
-    if 'bf16' in d: d.setdefault('precision', 'auto' if d.pop('bf16') else 'fp32')
+    if 'bf16' in d:
+        d.setdefault('precision', 'auto' if d.pop('bf16') else 'fp32')
     return d
 
 # %% ../nbs/03_training.ipynb #087c4afc
 def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float = 0.1) -> float:
     "Multiplier of the peak lr at `step`: linear warmup over `warmup` steps, cosine to `min_ratio` at `total`."
-    if step < warmup: return (step + 1) / warmup
+    if step < warmup:
+        return (step + 1) / warmup
     t = min(1.0, (step - warmup) / max(1, total - warmup))
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
 
@@ -79,15 +84,19 @@ class ResumableSampler(Sampler):
             perm = torch.randperm(self.n, generator=torch.Generator().manual_seed(self.seed + epoch))
             yield from perm[offset:].tolist()
             epoch, offset = epoch + 1, 0
-    def __len__(self): return 2 ** 62
+    def __len__(self):
+        return 2 ** 62
 
 # %% ../nbs/03_training.ipynb #199bde68
 def can_compile(device=None) -> tuple[bool, str]:
     "Whether torch.compile (TorchInductor) can build kernels here, and if not, why."
     import torch._dynamo
-    if not torch._dynamo.is_dynamo_supported(): return False, "torch.compile does not support this Python/platform"
+    if not torch._dynamo.is_dynamo_supported():
+        return False, "torch.compile does not support this Python/platform"
     device = torch.device(device or 'cpu')
-    if device.type == 'cpu' and not any(shutil.which(c) for c in (os.environ.get('CXX', ''), 'g++', 'c++', 'clang++') if c):
+    if device.type == 'cpu' and not any(
+        shutil.which(c) for c in (os.environ.get('CXX', ''), 'g++', 'c++', 'clang++') if c
+    ):
         return False, "no C++ compiler found (install g++ to let torch.compile build CPU kernels)"
     return True, 'ok'
 
@@ -99,32 +108,39 @@ def _inductor_cache_per_isa():
         os.environ['TORCHINDUCTOR_CACHE_DIR'] = f'{default_cache_dir()}_{cap}'
 
 def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False) -> dict:
-    "The fast path, in place: written-out attention on a CPU, channels-last convolutions, `torch.compile` of every submodule of the types in `compile`."
+    """The fast path, in place: written-out attention on a CPU, channels-last convolutions, `torch.compile` of every
+    submodule of the types in `compile`."""
     p = next(model.parameters(), None)
     device = p.device if p is not None else torch.device('cpu')
     done = {'attention': 'sdpa', 'channels_last': channels_last, 'compiled': 0}
     if device.type == 'cpu':
         for m in model.modules():
-            if hasattr(m, 'attn_impl'): m.attn_impl = 'math'
+            if hasattr(m, 'attn_impl'):
+                m.attn_impl = 'math'
         done['attention'] = 'math'
-    if channels_last: model.to(memory_format=torch.channels_last)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
     ok, why = can_compile(device) if compile else (False, 'not asked for')
-    if compile and not ok: done['compile_skipped'] = why
+    if compile and not ok:
+        done['compile_skipped'] = why
     if ok:
         import torch._inductor.config as inductor_config
-        if device.type == 'cpu': _inductor_cache_per_isa()
+        if device.type == 'cpu':
+            _inductor_cache_per_isa()
         inductor_config.fallback_random = True                          # compiled code draws PyTorch's random numbers
         units = [m for m in model.modules() if isinstance(m, tuple(compile))]
         inner = {id(s) for u in units for s in u.modules() if s is not u}
         for u in units:
-            if id(u) not in inner: u.compile(); done['compiled'] += 1     # outermost units only
+            if id(u) not in inner:
+                u.compile()
+                done['compiled'] += 1     # outermost units only
     return done
 
 def wants_compile(cfg: LoopConfig) -> bool:
     "Whether a run compiles: on the fast path, with compile 'on', or 'auto' and at least 300 steps."
     return cfg.fast and (cfg.compile == 'on' or (cfg.compile == 'auto' and cfg.steps >= 300))
 
-# %% ../nbs/03_training.ipynb #c2334189
+# %% ../nbs/03_training.ipynb #886fcac3
 @dataclass
 class Step:
     "What one training step returns to `fit_loop`."

@@ -14,14 +14,18 @@ __all__ = ['shift_t', 'sample_t', 'flow_matching_loss', 'time_grid', 'sample_ode
 
 # %% ../nbs/24_transport.ipynb #bef93123
 def shift_t(t: torch.Tensor, s: float) -> torch.Tensor:
-    "Time shift t' = s·t / (1 + (s - 1)·t); s < 1 moves times toward 0 (the noise end)."
+    "Time shift t' = s·t / (1 + (s - 1)·t); s < 1 moves times toward 0 (the noise end); s <= 0 means no shift."
+    if s <= 0:                                                    # the official code's convention for "off"
+        return t
     return s * t / (1 + (s - 1) * t)
 
 def sample_t(n: int, shift: float = 0.7, device=None, generator=None) -> torch.Tensor:
     "Training times: logit-normal sigmoid(N(0, 1)), then shifted."
     return shift_t(torch.sigmoid(torch.randn(n, device=device, generator=generator)), shift)
 
-def flow_matching_loss(model: Callable, x1: torch.Tensor, y=None, shift: float = 0.7, cosine: bool = True, generator=None) -> tuple[torch.Tensor, dict]:
+def flow_matching_loss(
+    model: Callable, x1: torch.Tensor, y=None, shift: float = 0.7, cosine: bool = True, generator=None
+) -> tuple[torch.Tensor, dict]:
     "LightningDiT objective on data latents x1: MSE(v, x1 - x0) + mean(1 - cos over channels)."
     x0 = torch.randn(x1.shape, device=x1.device, generator=generator, dtype=x1.dtype)
     t = sample_t(x1.shape[0], shift, x1.device, generator)
@@ -31,7 +35,8 @@ def flow_matching_loss(model: Callable, x1: torch.Tensor, y=None, shift: float =
     v = model(xt, t, y)
     mse = (v.float() - u.float()).pow(2).mean()
     logs = {'mse': mse}
-    if not cosine: return mse, logs
+    if not cosine:
+        return mse, logs
     cos = 1 - F.cosine_similarity(v.float(), u.float(), dim=1).mean()   # over channels, averaged over positions
     logs['cos'] = cos
     return mse + cos, logs
@@ -54,7 +59,8 @@ def sample_ode(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: fl
 @torch.no_grad()
 def sample_sde(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4, t0: float = 1e-5,
                last_step: float = 0.004, generator=None) -> torch.Tensor:
-    "Euler-Maruyama (official SBDM settings): drift 2v - x/t, noise sqrt(2 (1-t)/t dt); final mean step at the unshifted t1."
+    """Euler-Maruyama (official SBDM settings): drift 2v - x/t, noise sqrt(2 (1-t)/t dt); final mean step at the
+    unshifted t1."""
     t1 = 1 - last_step
     ts, x = time_grid(steps, shift, t0, t1), x0
     drift = lambda x, t: 2 * velocity(x, t) - x / t.view(-1, *[1] * (x.ndim - 1))       # v + D·score, D = (1-t)/t

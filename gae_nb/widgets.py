@@ -28,12 +28,20 @@ def project3(tokens: torch.Tensor, projection='pca') -> torch.Tensor:
         c = tokens - tokens.mean(0)
         return c @ torch.linalg.svd(c, full_matrices=False)[2][:3].T
     idx = list(projection)
-    if len(idx) != 3 or max(idx) >= tokens.shape[1]: raise ValueError(f"projection needs 3 channel indices below {tokens.shape[1]}, got {projection}")
+    if len(idx) != 3 or max(idx) >= tokens.shape[1]:
+        raise ValueError(f"projection needs 3 channel indices below {tokens.shape[1]}, got {projection}")
     return tokens[:, idx]
 
-def hypersphere_figure(models: dict, x: torch.Tensor, y: torch.Tensor | None = None, projection='pca', max_points: int = 4000,
-                       highlight: int | None = None):
-    "Plotly figure: one 3-D scatter of projected latent tokens per model, coloured by class, with the token-norm spread in the title; `highlight` marks one image's tokens."
+def hypersphere_figure(
+    models: dict,
+    x: torch.Tensor,
+    y: torch.Tensor | None = None,
+    projection='pca',
+    max_points: int = 4000,
+    highlight: int | None = None,
+):
+    """Plotly figure: one 3-D scatter of projected latent tokens per model, coloured by class, with the token-norm
+    spread in the title; `highlight` marks one image's tokens."""
     toks = {n: latent_tokens(m, x) for n, m in models.items()}
     fig = make_subplots(rows=1, cols=len(models), specs=[[{'type': 'scene'}] * len(models)], subplot_titles=[
         f"{n}: |token| = {t.norm(dim=1).mean():.2f} ± {t.norm(dim=1).std():.2f}" for n, t in toks.items()])
@@ -41,17 +49,38 @@ def hypersphere_figure(models: dict, x: torch.Tensor, y: torch.Tensor | None = N
         hw = t.shape[0] // len(x)
         p = project3(t, projection)
         col = (y.repeat_interleave(hw) if y is not None else torch.zeros(len(p))).tolist()
-        fig.add_trace(go.Scatter3d(x=p[:max_points, 0].tolist(), y=p[:max_points, 1].tolist(), z=p[:max_points, 2].tolist(), mode='markers', name=name,
-                                   marker=dict(size=2, color=col[:max_points], colorscale='Turbo', opacity=0.6)), row=1, col=j + 1)
+        fig.add_trace(
+            go.Scatter3d(
+                x=p[:max_points, 0].tolist(),
+                y=p[:max_points, 1].tolist(),
+                z=p[:max_points, 2].tolist(),
+                mode='markers',
+                name=name,
+                marker=dict(size=2, color=col[:max_points], colorscale='Turbo', opacity=0.6),
+            ),
+            row=1,
+            col=j + 1,
+        )
         if highlight is not None:                                   # one image's h·w tokens, drawn large and black
             q = p[highlight * hw:(highlight + 1) * hw]
-            fig.add_trace(go.Scatter3d(x=q[:, 0].tolist(), y=q[:, 1].tolist(), z=q[:, 2].tolist(), mode='markers', name=f'image {highlight}',
-                                       marker=dict(size=5, color='black')), row=1, col=j + 1)
+            fig.add_trace(
+                go.Scatter3d(
+                    x=q[:, 0].tolist(),
+                    y=q[:, 1].tolist(),
+                    z=q[:, 2].tolist(),
+                    mode='markers',
+                    name=f'image {highlight}',
+                    marker=dict(size=5, color='black'),
+                ),
+                row=1,
+                col=j + 1,
+            )
     fig.update_layout(height=420, width=420 * len(models), showlegend=False, margin=dict(l=0, r=0, t=40, b=0))
     return fig
 
 def hypersphere_widget(models: dict, dataset, n: int = 64):
-    "ipywidgets around `hypersphere_figure`: number of images, one image to highlight, projection, and which models to show."
+    """ipywidgets around `hypersphere_figure`: number of images, one image to highlight, projection, and which models to
+    show."""
     import ipywidgets as W
     from IPython.display import display
     n_s = W.IntSlider(value=n, min=8, max=min(512, len(dataset)), step=8, description='images')
@@ -63,8 +92,11 @@ def hypersphere_widget(models: dict, dataset, n: int = 64):
         img.max = n_s.value - 1
         x, y = dataset.batch(range(n_s.value))
         chosen = {k: models[k] for k in which.value} or models
-        with out: out.clear_output(wait=True); display(hypersphere_figure(chosen, x, y, proj.value, highlight=img.value))
-    for w in (n_s, img, proj, which): w.observe(draw, 'value')
+        with out:
+            out.clear_output(wait=True)
+            display(hypersphere_figure(chosen, x, y, proj.value, highlight=img.value))
+    for w in (n_s, img, proj, which):
+        w.observe(draw, 'value')
     draw()
     return W.VBox([W.HBox([n_s, img]), W.HBox([proj, which]), out])
 
@@ -73,15 +105,21 @@ def hypersphere_widget(models: dict, dataset, n: int = 64):
 def noise_decode_figure(models: dict, x: torch.Tensor, sigma: float, seed: int = 0):
     "Matplotlib figure: originals, then each model's decode of mu + sigma·eps, titled with the PSNR."
     fig, axs = plt.subplots(len(models) + 1, 1, figsize=(min(12, 0.9 * len(x) + 1), 1.2 * (len(models) + 1)))
-    axs[0].imshow(image_grid(x, nrow=len(x))); axs[0].set_title('original', fontsize=9); axs[0].axis('off')
+    axs[0].imshow(image_grid(x, nrow=len(x)))
+    axs[0].set_title('original', fontsize=9)
+    axs[0].axis('off')
     res = {}
     for ax, (name, m) in zip(axs[1:], models.items()):
-        m.eval(); mu = m.encode(x).mu
+        m.eval()
+        mu = m.encode(x).mu
         eps = torch.randn(mu.shape, generator=torch.Generator().manual_seed(seed))
         x_hat = m.decode(mu + sigma * eps).float()                     # z = mu + sigma * eps
         res[name] = psnr(x, x_hat).item()
-        ax.imshow(image_grid(x_hat, nrow=len(x))); ax.set_title(f'{name}: sigma={sigma:.2f}, PSNR {res[name]:.1f} dB', fontsize=9); ax.axis('off')
-    fig.tight_layout(); fig.psnr = res
+        ax.imshow(image_grid(x_hat, nrow=len(x)))
+        ax.set_title(f'{name}: sigma={sigma:.2f}, PSNR {res[name]:.1f} dB', fontsize=9)
+        ax.axis('off')
+    fig.tight_layout()
+    fig.psnr = res
     return fig
 
 def noise_decode_widget(models: dict, x: torch.Tensor):
@@ -91,8 +129,12 @@ def noise_decode_widget(models: dict, x: torch.Tensor):
     out = W.Output()
     def draw(*_):
         with out:
-            out.clear_output(wait=True); f = noise_decode_figure(models, x, s.value); plt.show(); plt.close(f)
-    s.observe(draw, 'value'); draw()
+            out.clear_output(wait=True)
+            f = noise_decode_figure(models, x, s.value)
+            plt.show()
+            plt.close(f)
+    s.observe(draw, 'value')
+    draw()
     return W.VBox([s, out])
 
 # %% ../nbs/40_widgets.ipynb #346d669a
@@ -111,28 +153,47 @@ def interpolation_figure(model, xa: torch.Tensor, xb: torch.Tensor, steps: int =
     model.eval()
     a, b = model.encode(xa[None]).mu, model.encode(xb[None]).mu
     ts = torch.linspace(0, 1, steps)
-    paths = {'slerp': torch.cat([slerp(a, b, t.item()) for t in ts]), 'lerp': torch.cat([torch.lerp(a, b, t.item()) for t in ts])}
+    paths = {
+        'slerp': torch.cat([slerp(a, b, t.item()) for t in ts]),
+        'lerp': torch.cat([torch.lerp(a, b, t.item()) for t in ts]),
+    }
     fig = plt.figure(figsize=(1.1 * steps + 3, 3.2))
     gs = fig.add_gridspec(2, 2, width_ratios=[steps, 3])
     norms = {}
     for r, (k, z) in enumerate(paths.items()):
-        ax = fig.add_subplot(gs[r, 0]); ax.imshow(image_grid(model.decode(z).float(), nrow=steps)); ax.set_title(k, fontsize=9); ax.axis('off')
+        ax = fig.add_subplot(gs[r, 0])
+        ax.imshow(image_grid(model.decode(z).float(), nrow=steps))
+        ax.set_title(k, fontsize=9)
+        ax.axis('off')
         norms[k] = z.norm(dim=1).mean((1, 2))
     ax = fig.add_subplot(gs[:, 1])
-    for k, v in norms.items(): ax.plot(ts, v, 'o-', label=k)
-    ax.axhline(model.cfg.latent_dim ** 0.5, color='k', ls='--', lw=1); ax.set_xlabel('t'); ax.set_ylabel('mean token norm'); ax.legend(fontsize=8)
-    fig.tight_layout(); fig.norms = norms
+    for k, v in norms.items():
+        ax.plot(ts, v, 'o-', label=k)
+    ax.axhline(model.cfg.latent_dim ** 0.5, color='k', ls='--', lw=1)
+    ax.set_xlabel('t')
+    ax.set_ylabel('mean token norm')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.norms = norms
     return fig
 
 def interpolation_widget(model, dataset):
     "ipywidgets: two image indices and a step count around `interpolation_figure`."
     import ipywidgets as W
-    i, j = W.IntSlider(value=0, min=0, max=len(dataset) - 1, description='image A'), W.IntSlider(value=1, min=0, max=len(dataset) - 1, description='image B')
+
+    i, j = (
+        W.IntSlider(value=0, min=0, max=len(dataset) - 1, description='image A'),
+        W.IntSlider(value=1, min=0, max=len(dataset) - 1, description='image B'),
+    )
     n = W.IntSlider(value=8, min=3, max=12, description='steps')
     out = W.Output()
     def draw(*_):
         with out:
-            out.clear_output(wait=True); f = interpolation_figure(model, dataset[i.value][0], dataset[j.value][0], n.value); plt.show(); plt.close(f)
-    for w in (i, j, n): w.observe(draw, 'value')
+            out.clear_output(wait=True)
+            f = interpolation_figure(model, dataset[i.value][0], dataset[j.value][0], n.value)
+            plt.show()
+            plt.close(f)
+    for w in (i, j, n):
+        w.observe(draw, 'value')
     draw()
     return W.VBox([W.HBox([i, j, n]), out])
