@@ -5,10 +5,13 @@ recall (k = 3) of:
   - another, disjoint held-out set (the floor: what a perfect generator would score with this many images);
   - the autoencoder's reconstructions of that set (decode of the clean mu: the best a DiT on its latents can hope for);
   - decodes of mu + sigma * eps for a few sigma (how the decoder treats latents off the data manifold);
-  - decodes of random points on the latent sphere (a generator that learnt nothing).
-Prints each row with the CPU capability and precision it ran in.
+  - decodes of random points on the latent sphere (a generator that learnt nothing);
+  - with --dit: the DiT's samples (class-uniform, the laptop sampling preset or --sampler/--steps/--shift/--cfg),
+    decoded as they are and after putting every latent token back on the sphere of radius sqrt(d), with the token
+    norms of generated and real latents side by side (does the DiT learn the sphere?).
+Prints each row with the CPU capability it ran on.
 
-    python bench/generation_floor.py --ae runs/gae_laptop
+    python bench/generation_floor.py --ae runs/gae_laptop [--dit runs/dit_laptop]
 """
 import argparse, json, time
 import torch
@@ -16,6 +19,9 @@ from gae_nb.core import machine_info, batched, device_of
 from gae_nb.data import get_dataset
 from gae_nb.autoencoder import load_gae, encode_mu
 from gae_nb.metrics import get_extractor, extract, FeatureStats, fd_from_stats, precision_recall
+from gae_nb.data import load_latent_stats
+from gae_nb.dit import load_dit
+from gae_nb.sample import generate, class_uniform_labels, SAMPLE_PRESETS
 
 
 def main():
@@ -23,6 +29,14 @@ def main():
     ap.add_argument('--ae', default='runs/gae_laptop')
     ap.add_argument('--n', type=int, default=1000)
     ap.add_argument('--json', help='also write the rows here')
+    ap.add_argument('--dit', help='a train_dit run: also score its samples')
+    ap.add_argument('--n_gen', type=int, default=500, help='DiT samples (class-uniform)')
+    lap = SAMPLE_PRESETS['laptop']
+    ap.add_argument('--sampler', default=lap.sampler)
+    ap.add_argument('--steps', type=int, default=lap.steps)
+    ap.add_argument('--shift', type=float, default=lap.shift)
+    ap.add_argument('--cfg', type=float, default=lap.cfg_scale)
+    ap.add_argument('--cfg_start', type=float, default=lap.cfg_interval_start)
     a = ap.parse_args()
     t0 = time.time()
     model, saved = load_gae(a.ae)
@@ -46,10 +60,24 @@ def main():
         rows.append(row(f'decode of mu + {s} eps', decode(mu + s * eps)))
     sphere = torch.nn.functional.normalize(torch.randn(mu.shape, generator=g), dim=1) * m.latent_dim ** 0.5
     rows.append(row('decode of random sphere points', decode(sphere)))
+    norms = {'real mu': mu.norm(dim=1)}
+    if a.dit:
+        dit, dsaved = load_dit(a.dit)
+        st = load_latent_stats(dsaved['latents'])
+        labels = class_uniform_labels(dit.cfg.num_classes, a.n_gen // dit.cfg.num_classes)
+        z = generate(dit, labels, a.sampler, a.steps, a.shift, a.cfg, a.cfg_start, seed=0)
+        z = z / dsaved['train'].get('latent_multiplier', 1.0) * st['std'] + st['mean']
+        norms['generated z'] = z.norm(dim=1)
+        tag = f'{a.sampler} {a.steps} steps, shift {a.shift}, cfg {a.cfg} from {a.cfg_start}'
+        rows.append(row(f'DiT samples ({tag})', decode(z)))
+        on_sphere = torch.nn.functional.normalize(z, dim=1) * m.latent_dim ** 0.5
+        rows.append(row('DiT samples, tokens put on the sphere', decode(on_sphere)))
     print(f"machine: {machine_info()}; {a.n} reference images; {time.time() - t0:.0f} s")
-    print(f"  {'set':<36} {label:>14} {'precision':>9} {'recall':>7}")
+    for k, v in norms.items():
+        print(f"  token norm of {k}: {v.mean():.3f} +- {v.std():.3f} (sqrt d = {m.latent_dim ** 0.5:.3f})")
+    print(f"  {'set':<64} {label:>14} {'precision':>9} {'recall':>7}")
     for r in rows:
-        print(f"  {r['set']:<36} {r[label]:14.1f} {r['precision']:9.3f} {r['recall']:7.3f}")
+        print(f"  {r['set']:<64} {r[label]:14.1f} {r['precision']:9.3f} {r['recall']:7.3f}")
     if a.json:
         open(a.json, 'w').write(json.dumps({'machine': machine_info(), 'rows': rows}, indent=2))
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0e954246
 from __future__ import annotations
-import argparse, json, os, random, shutil, tempfile, typing
+import argparse, json, os, random, shutil, sys, tempfile, typing
 from contextlib import nullcontext
 from dataclasses import asdict, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
@@ -300,21 +300,33 @@ def parse_cli(presets: dict, options=None, argv: list[str] | None = None, descri
     it or of `options`."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument('--preset', default=next(iter(presets)))
+    pre.add_argument('--config', default=None)
     known, rest = pre.parse_known_args(argv)
     if known.preset not in presets:
         raise SystemExit(f"unknown preset {known.preset!r}; known: {list(presets)}")
     start = presets[known.preset]
+    if known.config is not None:                                   # a saved config (or a checkpoint's config.json)
+        saved = json.loads(Path(known.config).read_text())
+        start = config_from_dict(type(start), saved.get('train', saved) if 'arch' in saved else saved)
     omit = tyro.conf.arg(name='')                                  # flags without a `config.` / `options.` prefix
-    spec = [('config', typing.Annotated[type(start), omit], field(default_factory=lambda: start)),
+    spec = [('run_config', typing.Annotated[type(start), omit], field(default_factory=lambda: start)),
             ('preset', typing.Annotated[str, tyro.conf.arg(help=f"run preset, applied before the other flags: "
                                                            f"{', '.join(presets)}")], field(default=known.preset)),
             ('print_config', typing.Annotated[bool, tyro.conf.arg(help="print the resolved config as JSON and exit")],
-             field(default=False))]
+             field(default=False)),
+            ('config', typing.Annotated[str | None, tyro.conf.arg(help="start from this JSON config (--print_config "
+                                                                      "output, or a checkpoint's config.json) "
+                                                                      "instead of the preset")],
+             field(default=known.config))]
     if options is not None:
         spec.insert(1, ('options', typing.Annotated[options, omit], field(default_factory=options)))
     command = make_dataclass('Command', spec)
-    c = tyro.cli(command, args=rest + ['--preset', known.preset], description=description, use_underscores=True)
+    script = Path(sys.argv[0])                                     # `python -m gae_nb.job` names itself so
+    prog = f'python -m gae_nb.{script.stem}' if script.parent.name == 'gae_nb' else None
+    args = rest + ['--preset', known.preset] + (['--config', known.config] if known.config else [])
+    c = tyro.cli(command, args=args, description=description, use_underscores=True,
+                 prog=prog)
     if c.print_config:
-        print(json.dumps(asdict(c.config), indent=1, default=str))
+        print(json.dumps(asdict(c.run_config), indent=1, default=str))
         raise SystemExit(0)
-    return c.config, getattr(c, 'options', None), known.preset
+    return c.run_config, getattr(c, 'options', None), known.preset

@@ -5,7 +5,7 @@
 # %% ../nbs/31_train_ae.ipynb #74a61490
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
 from torch.utils.data import Dataset
@@ -53,40 +53,20 @@ class TrainAEConfig(LoopConfig):
         if self.loss.sp > 0 and not self.teacher:
             raise ValueError("loss.sp > 0 needs a teacher: give the folder train_teacher wrote, or set loss.sp=0")
 
-_paper = TrainAEConfig(
-    model=ae_config('L', latent_dim=32),
-    loss=LossWeights(),
-    perceptual='lpips',
-    data=DataConfig('imagefolder', n_train=None, n_val=1000),
-    teacher='runs/teacher_paper-d32/teacher',
-    disc=DiscConfig(ndf=64, layers=3, lr=1e-5),
-    steps=250_000,
-    batch_size=1024,
-    lr=2e-4,
-    warmup_steps=8000,
-    cache_dir=None,
-    num_workers=8,
-    log_every=100,
-    ckpt_every=5000,
-)
-_laptop = TrainAEConfig()
+_paper = TrainAEConfig(model=ae_config('L', latent_dim=32), loss=LossWeights(), perceptual='lpips',
+                       data=DataConfig('imagefolder', n_train=None, n_val=1000),
+                       teacher='runs/teacher_paper-d32/teacher', disc=DiscConfig(ndf=64, layers=3, lr=1e-5),
+                       steps=250_000, batch_size=1024, lr=2e-4, warmup_steps=8000, cache_dir=None, num_workers=8,
+                       log_every=100, ckpt_every=5000)
+_no_teacher = dict(teacher=None, loss=LossWeights(gan=0.0, sp=0.0, disc_start=500))
 TRAIN_PRESETS: dict[str, TrainAEConfig] = {
-    'laptop': _laptop,
-    'laptop-photos': TrainAEConfig(
-        model=ae_config('tiny', image_size=32, in_chans=3),
-        data=DataConfig('photos', n_val=500),
-        teacher=None,
-        loss=LossWeights(gan=0.0, sp=0.0, disc_start=500),
-    ),
-    'laptop-kl': TrainAEConfig(
-        model=ae_config('tiny', image_size=32, in_chans=1, posterior='kl', latent_norm=False),
-        teacher=None,
-        loss=LossWeights(gan=0.0, sp=0.0, disc_start=500),
-    ),  # Table 7 baseline
+    'laptop': TrainAEConfig(),
+    'laptop-photos': TrainAEConfig(model=ae_config('tiny', image_size=32, in_chans=3),
+                                   data=DataConfig('photos', n_val=500), **_no_teacher),
+    'laptop-kl': TrainAEConfig(model=ae_config('tiny', image_size=32, in_chans=1, posterior='kl', latent_norm=False),
+                               **_no_teacher),                              # the Table 7 baseline
     'paper-d32': _paper,
-    'paper-d64': TrainAEConfig(
-        **{**_paper.__dict__, 'model': ae_config('L', latent_dim=64), 'teacher': 'runs/teacher_paper-d64/teacher'}
-    ),
+    'paper-d64': replace(_paper, model=ae_config('L', latent_dim=64), teacher='runs/teacher_paper-d64/teacher'),
 }
 
 # %% ../nbs/31_train_ae.ipynb #7aaa61a3

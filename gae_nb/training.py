@@ -35,7 +35,7 @@ class LoopConfig:
     precision: str = 'auto'            # 'auto' (bf16 where the device computes it natively, else fp32), 'fp32', 'bf16'
     fast: bool = True                  # the fast path (`speed_up`); False = the plain eager reference
     compile: str = 'auto'              # torch.compile on the fast path: 'auto' (runs of >= 300 steps), 'on', 'off'
-    seed: int = 0
+    seed: int = 0                      # random seed (initial weights, data order, latent noise)
     num_workers: int = 0               # DataLoader workers (0 for in-memory data)
     log_every: int = 25                # history / progress-bar interval
     ckpt_every: int = 250              # checkpoint interval (and at the end)
