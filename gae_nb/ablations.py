@@ -6,12 +6,20 @@
 from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
-from .core import override
+import json
+import torch
+from .core import override, batched
+from .data import LatentDataset, get_dataset
+from .dit import load_dit
+from .metrics import get_extractor, extract, FeatureStats, fd_from_stats, precision_recall
 from .train_teacher import TEACHER_TRAIN_PRESETS, fit_teacher
 from .train_ae import TRAIN_PRESETS, fit, report
+from .extract import extract_latents
+from .train_dit import DIT_TRAIN_PRESETS, fit_dit
+from .sample import generate, class_uniform_labels, SAMPLE_PRESETS
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'laptop_ablations']
+__all__ = ['ABLATIONS', 'GENERATION_ARMS', 'laptop_ablations', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 ABLATIONS = {
@@ -39,4 +47,76 @@ def laptop_ablations(out, seeds=(0, 1), steps: int = 1000, changes: dict | None 
             r = fit(cfg, run, progress=False)
             tr, va = cfg.data.datasets(m.image_size, m.in_chans, s)
             res.setdefault(name, []).append(report(r['model'], tr, va, run, r['history'], r['seconds'], probe_epochs=5))
+    return res
+
+# %% ../nbs/45_ablations.ipynb #9fec3c5c
+GENERATION_ARMS = {
+    'gae': {},
+    'kl_vae': {'model.posterior': 'kl', 'model.latent_norm': False, 'loss.sp': 0.0, 'teacher': None},
+    'no_teacher': {'loss.sp': 0.0, 'teacher': None},
+    'no_noise': {'model.C_sigma': 0.0},
+}
+
+def _score(ext, stats_ref, f_ref, images) -> dict:
+    f = extract(ext, images)[0]
+    return {'fd': fd_from_stats(stats_ref, FeatureStats().update(f)), **precision_recall(f_ref, f)}
+
+def _plot_convergence(res: dict, path) -> None:
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 3, figsize=(11, 3))
+    for arm, runs in res['arms'].items():
+        steps = [r['step'] for r in runs[0]]
+        for ax, key in zip(axs, ('fd', 'precision', 'recall')):
+            v = torch.tensor([[r[key] for r in run] for run in runs])
+            ax.errorbar(steps, v.mean(0), yerr=v.std(0) if len(runs) > 1 else None, label=arm, capsize=3)
+            ax.set_xlabel('DiT steps')
+            ax.set_ylabel(key if key != 'fd' else 'FD-EffNetLite0')
+    axs[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+def generation_ablation(out, seeds=(0, 1, 2), eval_every: int = 500, n_gen: int = 300, n_ref: int = 1000,
+                        arms: dict = GENERATION_ARMS, changes: dict | None = None,
+                        teacher_changes: dict | None = None, dit_changes: dict | None = None,
+                        sample_changes: dict | None = None) -> dict:
+    "One DiT recipe on each arm's latents, per seed, scored every `eval_every` steps; writes JSON and a figure."
+    out = Path(out)
+    base = override(TRAIN_PRESETS['laptop'], changes or {})
+    m = base.model
+    tcfg = override(TEACHER_TRAIN_PRESETS['laptop'], {'data': base.data, 'image_size': m.image_size,
+                                                      'channels': m.in_chans, 'cache_dir': base.cache_dir,
+                                                      **(teacher_changes or {})})
+    fit_teacher(tcfg, out / 'teacher', progress=False)
+    base = replace(base, teacher=str(out / 'teacher' / 'teacher'))
+    held = get_dataset(base.data.name, 'val', n=n_ref, size=m.image_size, channels=m.in_chans, root=base.data.root,
+                       seed=base.seed + 1000)
+    label, ext = get_extractor('effnet_lite0', input_size=128)
+    f_ref = extract(ext, held.batch(range(len(held)))[0])[0]
+    stats_ref = FeatureStats().update(f_ref)
+    lap = override(SAMPLE_PRESETS['laptop'], sample_changes or {})
+    res = {'metric': label, 'n_gen': n_gen, 'n_ref': n_ref, 'arms': {}}
+    for arm, arm_changes in arms.items():
+        cfg = override(base, arm_changes)
+        gae = fit(cfg, out / arm / 'gae', progress=False)['model'].eval()
+        train_ds = cfg.data.datasets(m.image_size, m.in_chans, cfg.seed)[0]
+        extract_latents(gae, train_ds, out / arm / 'latents', progress=False)
+        lat = LatentDataset(out / arm / 'latents')
+        for s in seeds:
+            dcfg = override(DIT_TRAIN_PRESETS['laptop'], {'latents': str(out / arm / 'latents'), 'seed': s,
+                                                          'ckpt_every': eval_every, 'keep_ckpts': 10_000,
+                                                          **(dit_changes or {})})
+            run = out / arm / f'dit_s{s}'
+            fit_dit(dcfg, run, progress=False, data=lat)
+            curve = []
+            for ck in sorted(run.glob('ckpt-*')):
+                dit, _ = load_dit(ck)
+                labels = class_uniform_labels(dit.cfg.num_classes, max(1, n_gen // dit.cfg.num_classes))
+                z = generate(dit, labels, lap.sampler, lap.steps, lap.shift, lap.cfg_scale, lap.cfg_interval_start,
+                             seed=s)
+                images = batched(gae.decode, lat.denormalize(z), 256)
+                curve.append({'step': int(ck.name.split('-')[1]), **_score(ext, stats_ref, f_ref, images)})
+            res['arms'].setdefault(arm, []).append(curve)
+    (out / 'generation_ablation.json').write_text(json.dumps(res, indent=2))
+    _plot_convergence(res, out / 'generation_ablation.png')
     return res
