@@ -19,7 +19,7 @@ from .train_dit import DIT_TRAIN_PRESETS, fit_dit
 from .sample import generate, class_uniform_labels, SAMPLE_PRESETS
 
 # %% auto #0
-__all__ = ['ABLATIONS', 'GENERATION_ARMS', 'laptop_ablations', 'generation_ablation']
+__all__ = ['ABLATIONS', 'GENERATION_ARMS', 'with_teacher', 'laptop_ablations', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 ABLATIONS = {
@@ -28,17 +28,21 @@ ABLATIONS = {
     'kl_0.1': {'loss.sp': 0.0, 'teacher': None, 'model.posterior': 'kl', 'model.latent_norm': False},
 }
 
-def laptop_ablations(out, seeds=(0, 1), steps: int = 1000, changes: dict | None = None,
-                     teacher_changes: dict | None = None, variants: dict = ABLATIONS) -> dict:
-    "Every arm of `variants` on the laptop preset (one shared teacher), per seed: {arm: [held-out report per seed]}."
-    out = Path(out)
-    base = override(TRAIN_PRESETS['laptop'], {'steps': steps, **(changes or {})})
+def with_teacher(base, out: Path, teacher_changes: dict | None = None):
+    "Stage 1 for every arm: train the laptop teacher on `base`'s images into `out/teacher`; `base` pointing at it."
     m = base.model
     tcfg = override(TEACHER_TRAIN_PRESETS['laptop'], {'data': base.data, 'image_size': m.image_size,
                                                       'channels': m.in_chans, 'cache_dir': base.cache_dir,
                                                       **(teacher_changes or {})})
-    fit_teacher(tcfg, out / 'teacher', progress=False)                     # stage 1, once for every arm
-    base = replace(base, teacher=str(out / 'teacher' / 'teacher'))
+    fit_teacher(tcfg, out / 'teacher', progress=False)
+    return replace(base, teacher=str(out / 'teacher' / 'teacher'))
+
+def laptop_ablations(out, seeds=(0, 1), steps: int = 1000, changes: dict | None = None,
+                     teacher_changes: dict | None = None, variants: dict = ABLATIONS) -> dict:
+    "Every arm of `variants` on the laptop preset (one shared teacher), per seed: {arm: [held-out report per seed]}."
+    out = Path(out)
+    base = with_teacher(override(TRAIN_PRESETS['laptop'], {'steps': steps, **(changes or {})}), out, teacher_changes)
+    m = base.model
     res = {}
     for name, arm in variants.items():
         for s in seeds:
@@ -49,7 +53,7 @@ def laptop_ablations(out, seeds=(0, 1), steps: int = 1000, changes: dict | None 
             res.setdefault(name, []).append(report(r['model'], tr, va, run, r['history'], r['seconds'], probe_epochs=5))
     return res
 
-# %% ../nbs/45_ablations.ipynb #9fec3c5c
+# %% ../nbs/45_ablations.ipynb #63c1c8db
 GENERATION_ARMS = {
     'gae': {},
     'kl_vae': {'model.posterior': 'kl', 'model.latent_norm': False, 'loss.sp': 0.0, 'teacher': None},
@@ -82,13 +86,8 @@ def generation_ablation(out, seeds=(0, 1, 2), eval_every: int = 500, n_gen: int 
                         sample_changes: dict | None = None) -> dict:
     "One DiT recipe on each arm's latents, per seed, scored every `eval_every` steps; writes JSON and a figure."
     out = Path(out)
-    base = override(TRAIN_PRESETS['laptop'], changes or {})
+    base = with_teacher(override(TRAIN_PRESETS['laptop'], changes or {}), out, teacher_changes)
     m = base.model
-    tcfg = override(TEACHER_TRAIN_PRESETS['laptop'], {'data': base.data, 'image_size': m.image_size,
-                                                      'channels': m.in_chans, 'cache_dir': base.cache_dir,
-                                                      **(teacher_changes or {})})
-    fit_teacher(tcfg, out / 'teacher', progress=False)
-    base = replace(base, teacher=str(out / 'teacher' / 'teacher'))
     held = get_dataset(base.data.name, 'val', n=n_ref, size=m.image_size, channels=m.in_chans, root=base.data.root,
                        seed=base.seed + 1000)
     label, ext = get_extractor('effnet_lite0', input_size=128)
