@@ -12,11 +12,12 @@ from .core import override, batched
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
 from .metrics import get_extractor, extract, FeatureStats, fd_from_stats, precision_recall
-from .train_teacher import TEACHER_TRAIN_PRESETS, fit_teacher
-from .train_ae import TRAIN_PRESETS, fit, report
+from .train_teacher import fit_teacher
+from .train_ae import fit, report
 from .extract import extract_latents
 from .train_dit import DIT_TRAIN_PRESETS, fit_dit
 from .sample import generate, class_uniform_labels, SAMPLE_PRESETS
+from .hub import laptop_recipe
 
 # %% auto #0
 __all__ = ['ABLATIONS', 'GENERATION_ARMS', 'with_teacher', 'laptop_ablations', 'generation_ablation']
@@ -28,20 +29,17 @@ ABLATIONS = {
     'kl_0.1': {'loss.sp': 0.0, 'teacher': None, 'model.posterior': 'kl', 'model.latent_norm': False},
 }
 
-def with_teacher(base, out: Path, teacher_changes: dict | None = None):
-    "Stage 1 for every arm: train the laptop teacher on `base`'s images into `out/teacher`; `base` pointing at it."
-    m = base.model
-    tcfg = override(TEACHER_TRAIN_PRESETS['laptop'], {'data': base.data, 'image_size': m.image_size,
-                                                      'channels': m.in_chans, 'cache_dir': base.cache_dir,
-                                                      **(teacher_changes or {})})
-    fit_teacher(tcfg, out / 'teacher', progress=False)
+def with_teacher(changes: dict | None, teacher_changes: dict | None, out: Path):
+    "Stage 1 for every arm: the teacher of `hub.laptop_recipe`, trained once into `out/teacher`; the AE run reading it."
+    tcfg, base = laptop_recipe(changes, teacher_changes, quick=False)
+    fit_teacher(replace(tcfg, cache_dir=base.cache_dir), out / 'teacher', progress=False)
     return replace(base, teacher=str(out / 'teacher' / 'teacher'))
 
 def laptop_ablations(out, seeds=(0, 1), steps: int = 1000, changes: dict | None = None,
                      teacher_changes: dict | None = None, variants: dict = ABLATIONS) -> dict:
     "Every arm of `variants` on the laptop preset (one shared teacher), per seed: {arm: [held-out report per seed]}."
     out = Path(out)
-    base = with_teacher(override(TRAIN_PRESETS['laptop'], {'steps': steps, **(changes or {})}), out, teacher_changes)
+    base = with_teacher({'steps': steps, **(changes or {})}, teacher_changes, out)
     m = base.model
     res = {}
     for name, arm in variants.items():
@@ -86,7 +84,7 @@ def generation_ablation(out, seeds=(0, 1, 2), eval_every: int = 500, n_gen: int 
                         sample_changes: dict | None = None) -> dict:
     "One DiT recipe on each arm's latents, per seed, scored every `eval_every` steps; writes JSON and a figure."
     out = Path(out)
-    base = with_teacher(override(TRAIN_PRESETS['laptop'], changes or {}), out, teacher_changes)
+    base = with_teacher(changes, teacher_changes, out)
     m = base.model
     held = get_dataset(base.data.name, 'val', n=n_ref, size=m.image_size, channels=m.in_chans, root=base.data.root,
                        seed=base.seed + 1000)
