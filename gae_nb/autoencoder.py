@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, asdict, replace
 import torch
 import torch.nn as nn
-from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix
+from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix, check_images
 from .layers import Block, RMSNorm
 
 # %% auto #0
@@ -34,6 +34,10 @@ class GAEConfig:
     C_sigma: float = 0.2        # noise scale of dynamic noise sampling (paper: 0.2; 0 = no noise)
 
     def __post_init__(self):
+        small = [f'{k}={getattr(self, k)}' for k in ('image_size', 'patch_size', 'in_chans', 'width', 'enc_depth',
+                                                     'dec_depth', 'heads', 'latent_dim') if getattr(self, k) < 1]
+        if small:
+            raise ValueError(f"GAEConfig needs positive sizes, got {', '.join(small)}")
         if self.image_size % self.patch_size:
             raise ValueError(f"image_size {self.image_size} is not divisible by patch_size {self.patch_size}")
         if self.width % self.heads:
@@ -252,11 +256,13 @@ class GAE(nn.Module):
 # %% ../nbs/20_autoencoder.ipynb #d062dd64
 def encode_mu(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     "The clean latents mu `(N, d, g, g)` of images `x`, in batches on the model's device (no noise)."
+    check_images(x)
     model.eval()
     return batched(lambda b: model.encode(b).mu, x, batch_size, device_of(model))
 
 def reconstruct(model: GAE, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     "Decode the clean latent mu of every image (no noise), in batches on the model's device."
+    check_images(x)
     model.eval()
     return batched(lambda b: model.decode(model.encode(b).mu), x, batch_size, device_of(model))
 

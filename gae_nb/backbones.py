@@ -4,14 +4,14 @@
 
 # %% ../nbs/10_backbones.ipynb #f636466e
 from __future__ import annotations
-import warnings
+import json, warnings
 from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import autocast, to_rgb
+from .core import autocast, to_rgb, resolve_precision
 from .data import DataConfig
 from .layers import Frozen
 
@@ -241,22 +241,31 @@ def cached_features(
     vfm: VFM, dataset, key: str, cache_dir=None, shard: int = 10_000, **kwargs
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`compute_features`, read from / written to `cache_dir/{vfm}_g{grid}_{key}_*.safetensors` (float16) when
-    `cache_dir` is set."""
+    `cache_dir` is set. The key includes the precision the features are computed in; a cache is reused only when
+    its completion record (written after the last shard) matches its shards."""
     if cache_dir is None:
         return compute_features(vfm, dataset, **kwargs)
-    stem = f'{vfm.name}_g{vfm.grid}_{key}_n{len(dataset)}'
+    prec = resolve_precision(kwargs.get('precision', 'auto'), kwargs.get('device'))
+    stem = f'{vfm.name}_g{vfm.grid}_{key}_n{len(dataset)}_{prec}'
     cache_dir = Path(cache_dir)
-    files = sorted(cache_dir.glob(f'{stem}_*.safetensors'))
-    if files:
-        parts = [load_file(str(p)) for p in files]
+    files, done = sorted(cache_dir.glob(f'{stem}_*.safetensors')), cache_dir / f'{stem}.done.json'
+    def read():
+        parts = [load_file(str(p)) for p in sorted(cache_dir.glob(f'{stem}_*.safetensors'))]
         return torch.cat([p['features'] for p in parts]).float(), torch.cat([p['labels'] for p in parts])
+    if files and done.exists() and json.loads(done.read_text()).get('shards') == [p.name for p in files]:
+        return read()
+    for p in files:                                              # an interrupted cache: never reused truncated
+        p.unlink()
     f, y = compute_features(vfm, dataset, **kwargs)
     cache_dir.mkdir(parents=True, exist_ok=True)
+    names = []
     for k, i in enumerate(range(0, len(f), shard)):
         tmp = cache_dir / f'.tmp-{stem}_{k:04d}.safetensors'
         save_file({'features': f[i:i + shard].half().contiguous(), 'labels': y[i:i + shard].contiguous()}, str(tmp))
         tmp.rename(cache_dir / f'{stem}_{k:04d}.safetensors')
-    return f, y
+        names.append(f'{stem}_{k:04d}.safetensors')
+    done.write_text(json.dumps({'shards': names, 'n': len(f)}))
+    return read()                                                # what every later run reads: runs agree exactly
 
 # %% ../nbs/10_backbones.ipynb #ff14eade
 def features_of(vfm: VFM, data: DataConfig, size: int, channels: int, seed: int = 0, splits=('train', 'val'),

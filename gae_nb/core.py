@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0e954246
 from __future__ import annotations
-import argparse, json, os, random, shutil, sys, tempfile, typing
+import argparse, hashlib, json, os, random, shutil, sys, tempfile, types, typing, warnings
 from contextlib import nullcontext
 from dataclasses import asdict, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
@@ -16,10 +16,12 @@ from safetensors.torch import load_file, save_file
 import tyro
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'in_test', 'seed_everything', 'default_device', 'native_bf16', 'resolve_precision', 'autocast',
-           'machine_info', 'precision_note', 'default_threads', 'set_threads', 'img_to_tensor', 'tensor_to_img',
-           'image_grid', 'save_image_grid', 'show_images', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
-           'strip_prefix', 'batched', 'device_of', 'to_rgb', 'config_from_dict', 'override', 'parse_cli']
+__all__ = ['PRECISIONS', 'MANIFEST', 'in_test', 'seed_everything', 'default_device', 'native_bf16', 'resolve_precision',
+           'autocast', 'machine_info', 'precision_note', 'default_threads', 'set_threads', 'img_to_tensor',
+           'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid', 'show_images', 'file_sha256',
+           'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
+           'checkpoint_id', 'same_checkpoint', 'output_folder', 'publish_output', 'strip_prefix', 'batched',
+           'device_of', 'to_rgb', 'config_from_dict', 'override', 'parse_cli']
 
 # %% ../nbs/00_core.ipynb #04b671a4
 def in_test() -> bool:
@@ -141,6 +143,42 @@ def tensor_to_img(x: torch.Tensor) -> np.ndarray:
     p = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # p = round((x + 1) * 127.5)
     return p.movedim(-3, -1).cpu().numpy()
 
+# %% ../nbs/00_core.ipynb #ef78ee70
+def read_image(path, mode: str | None = None) -> Image.Image:
+    """Open image file `path` as an 8-bit PIL image in `mode` ('L', 'RGB'; None: as stored when 8-bit), naming the
+    file when it cannot be read. 16-bit and 32-bit integer images are scaled to 8 bits, not clipped."""
+    try:
+        im = Image.open(path)
+        im.load()
+    except Exception as e:
+        raise ValueError(f"cannot read image {path} ({type(e).__name__}: {e}): replace or remove that file") from e
+    if im.mode.startswith('I'):                                   # 16-bit PNGs open as I;16 or I
+        a = np.asarray(im).astype(np.float64)
+        top = 65535.0 if im.mode.startswith('I;16') or a.max() > 255 else 255.0
+        im = Image.fromarray(np.clip(np.round(a / top * 255), 0, 255).astype(np.uint8), 'L')
+    elif im.mode == 'F':
+        a = np.asarray(im)
+        top = 1.0 if a.max() <= 1.0 else 255.0
+        im = Image.fromarray(np.clip(np.round(a / top * 255), 0, 255).astype(np.uint8), 'L')
+    if mode is not None and im.mode != mode:
+        im = im.convert(mode)
+    elif mode is None and im.mode not in ('L', 'RGB'):
+        im = im.convert('RGBA' if 'A' in im.mode or 'transparency' in im.info else 'RGB').convert('RGB')
+    return im
+
+def check_images(x: torch.Tensor, what: str = 'images') -> torch.Tensor:
+    "`x` unchanged if it is a float batch of images in [-1, 1] without NaN; otherwise an error that says how to fix it."
+    if not torch.is_tensor(x) or not x.is_floating_point():
+        raise TypeError(f"{what} must be a float tensor in [-1, 1], got {getattr(x, 'dtype', type(x).__name__)}: "
+                        "use img_to_tensor, or x.float() / 127.5 - 1 for uint8")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{what} hold NaN or Inf values")
+    lo, hi = x.aminmax()
+    if lo < -1.01 or hi > 1.01:
+        fix = "x / 127.5 - 1 for 0..255" if hi > 2 else "rescale them"
+        raise ValueError(f"{what} must lie in [-1, 1], got values in [{lo.item():.3g}, {hi.item():.3g}]: use {fix}")
+    return x
+
 # %% ../nbs/00_core.ipynb #f33d3092
 def image_grid(x: torch.Tensor, nrow: int = 8, pad: int = 2) -> np.ndarray:
     "A batch `(B, C, H, W)` in [-1, 1] -> one uint8 grid image `(H', W', 3)`."
@@ -169,19 +207,73 @@ def show_images(x: torch.Tensor, nrow: int = 8, title: str | None = None, ax=Non
     return ax
 
 # %% ../nbs/00_core.ipynb #404c35dd
+MANIFEST = 'manifest.json'
+
+def _umask_mode(mode: int = 0o666) -> int:
+    "`mode` as the user's umask leaves it (what `open` would give a new file)."
+    um = os.umask(0)
+    os.umask(um)
+    return mode & ~um
+
 def _atomic_write_text(path: Path, text: str):
-    "Write `text` to `path` through a temporary file and an atomic rename."
+    "Write `text` to `path` through a temporary file and an atomic rename; the file gets the umask's mode."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.tmp-')
     with os.fdopen(fd, 'w') as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+    os.chmod(tmp, _umask_mode())
     os.replace(tmp, path)
 
+def file_sha256(path, chunk: int = 1 << 22) -> str:
+    "SHA-256 of a file, read in chunks."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        while b := f.read(chunk):
+            h.update(b)
+    return h.hexdigest()
+
+def config_hash(config: dict) -> str:
+    "A short hash of a JSON-able config (key order does not matter)."
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+def nonfinite(weights: dict) -> list[str]:
+    "Names of the floating-point tensors in `weights` that hold a NaN or an infinity."
+    return [k for k, v in weights.items()
+            if torch.is_tensor(v) and v.is_floating_point() and not torch.isfinite(v).all()]
+
+def verify_checkpoint(ck) -> str | None:
+    "None when checkpoint folder `ck` is intact (its files match its manifest), else the reason it is not."
+    ck = Path(ck)
+    if not (ck / 'model.safetensors').is_file():
+        return 'missing' if not ck.exists() else 'no model.safetensors'
+    if not (ck / MANIFEST).exists():
+        return None                                               # written before manifests: read as it is
+    try:
+        files = json.loads((ck / MANIFEST).read_text())['files']
+    except (ValueError, KeyError) as e:
+        return f'unreadable {MANIFEST} ({e})'
+    for name, rec in files.items():
+        f = ck / name
+        if not f.is_file():
+            return f'{name} is missing'
+        if f.stat().st_size != rec['bytes']:
+            return f"{name} has {f.stat().st_size} bytes, its manifest says {rec['bytes']} (truncated?)"
+        if file_sha256(f) != rec['sha256']:
+            return f'{name} does not match its checksum (altered or corrupt)'
+    return None
+
 def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None, config: dict | None = None,
-                    keep: int = 2) -> Path:
-    "Atomically write `out_dir/ckpt-{step}/` (model.safetensors, state.pt, config.json) and point `latest` at it."
+                    keep: int = 2, provenance: dict | None = None) -> Path:
+    """Atomically write `out_dir/ckpt-{step}/` (model.safetensors, state.pt, config.json, then manifest.json) and
+    point `latest` at it. Non-finite weights are refused before anything is written."""
     out_dir = Path(out_dir)
+    if bad := nonfinite(weights):
+        kept = latest_checkpoint(out_dir, quiet=True)
+        raise FloatingPointError(
+            f"step {step}: non-finite weights ({', '.join(bad[:3])}{', ...' if len(bad) > 3 else ''}); not saved. "
+            f"The last good checkpoint ({kept or 'none'}) is kept. Lower the lr or train in fp32 (precision='fp32')."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f'ckpt-{step:07d}'
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix='.tmp-ckpt-'))
@@ -189,9 +281,22 @@ def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None
         save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / 'model.safetensors'))
         torch.save({'step': step, **(state or {})}, tmp / 'state.pt')
         (tmp / 'config.json').write_text(json.dumps(config or {}, indent=2, default=str))
+        files = {f.name: {'sha256': file_sha256(f), 'bytes': f.stat().st_size} for f in sorted(tmp.iterdir())}
+        manifest = {'step': step, 'config_hash': config_hash(config or {}), 'files': files,
+                    'provenance': provenance or (config or {}).get('provenance', {})}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))      # last: it vouches for the rest
+        for f in tmp.iterdir():
+            os.chmod(f, _umask_mode())
+        os.chmod(tmp, _umask_mode(0o777))
         if final.exists():
             shutil.rmtree(final)
         os.rename(tmp, final)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        free = shutil.disk_usage(out_dir).free
+        raise OSError(e.errno, f"could not write checkpoint {final}: {e.strerror or e} ({free / 2**20:.0f} MiB "
+                               "free on that disk); the last good checkpoint is kept. Free space or choose another "
+                               "--out") from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -201,31 +306,113 @@ def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None
             shutil.rmtree(old, ignore_errors=True)
     return final
 
-def latest_checkpoint(out_dir) -> Path | None:
-    "The checkpoint folder that `out_dir/latest` points to, or None when there is none."
-    p = Path(out_dir) / 'latest'
-    if not p.exists():
-        return None
-    ck = Path(out_dir) / p.read_text().strip()
-    return ck if (ck / 'model.safetensors').exists() else None
+def latest_checkpoint(out_dir, quiet: bool = False) -> Path | None:
+    """The newest intact checkpoint of run folder `out_dir`: the one `latest` points to, or, when that one is missing
+    or fails its manifest, the newest one that verifies (with a warning naming both). None when there is none."""
+    out_dir = Path(out_dir)
+    p = out_dir / 'latest'
+    named = out_dir / p.read_text().strip() if p.exists() else None
+    tried = []
+    for ck in ([named] if named else []) + sorted(out_dir.glob('ckpt-*'), reverse=True):
+        if ck in [t for t, _ in tried]:
+            continue
+        why = verify_checkpoint(ck)
+        if why is None:
+            if tried and not quiet:
+                warnings.warn(f"{out_dir}: {'; '.join(f'{t.name}: {w}' for t, w in tried)}; "
+                              f"using {ck.name}, the newest intact checkpoint")
+            return ck
+        tried.append((ck, why))
+    if tried and not quiet:
+        warnings.warn(f"{out_dir}: no intact checkpoint ({'; '.join(f'{t.name}: {w}' for t, w in tried)})")
+    return None
 
 def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
-    "Read a checkpoint folder (or a run folder, taking its latest checkpoint) -> `(weights, state, config)`."
+    """Read a checkpoint folder (or a run folder, taking its newest intact checkpoint) -> `(weights, state, config)`.
+    A checkpoint that fails its manifest or cannot be parsed raises an error naming the file and the fallback."""
     path = Path(path)
-    if (path / 'latest').exists():
-        path = latest_checkpoint(path)
+    if (path / 'latest').exists() or (path.is_dir() and any(path.glob('ckpt-*'))):
+        run, path = path, latest_checkpoint(path, quiet=True)
+        if path is None and (cks := sorted(run.glob('ckpt-*'))):
+            raise ValueError(f"no intact checkpoint in {run}: "
+                             + '; '.join(f'{c.name}: {verify_checkpoint(c)}' for c in cks))
     if path is None or not (path / 'model.safetensors').exists():
         raise FileNotFoundError(
             f"no checkpoint at {path}: expected a folder with model.safetensors (or a run folder with a 'latest' file)"
         )
-    weights = load_file(str(path / 'model.safetensors'), device=str(map_location))
-    state = (
-        torch.load(path / 'state.pt', map_location=map_location, weights_only=True)
-        if (path / 'state.pt').exists()
-        else {}
-    )
-    config = json.loads((path / 'config.json').read_text()) if (path / 'config.json').exists() else {}
+    others = sorted(p.name for p in path.parent.glob('ckpt-*') if p != path)
+    fallback = (f"load an older checkpoint of the run ({', '.join(others)} in {path.parent})" if others
+                else "re-run or re-download it")
+    if why := verify_checkpoint(path):
+        raise ValueError(f"checkpoint {path} is damaged: {why}; {fallback}")
+    def read(name, fn, default):
+        if not (path / name).exists():
+            return default
+        try:
+            return fn(path / name)
+        except Exception as e:
+            raise ValueError(f"{path / name} cannot be read ({type(e).__name__}: {e}); it may be truncated or "
+                             f"not a gae_nb checkpoint; {fallback}") from e
+    weights = read('model.safetensors', lambda f: load_file(str(f), device=str(map_location)), None)
+    state = read('state.pt', lambda f: torch.load(f, map_location=map_location, weights_only=True), {})
+    config = read('config.json', lambda f: json.loads(f.read_text()), {})
     return weights, state, config
+
+# %% ../nbs/00_core.ipynb #b3fe922d
+def checkpoint_id(path) -> dict:
+    "Which checkpoint `path` (a checkpoint or run folder) is: its folder and the SHA-256 of its weights."
+    path = Path(path)
+    if not (path / 'model.safetensors').exists():
+        path = latest_checkpoint(path, quiet=True) or path
+    if not (path / 'model.safetensors').exists():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    man = path / MANIFEST
+    sha = (json.loads(man.read_text())['files']['model.safetensors']['sha256'] if man.exists()
+           else file_sha256(path / 'model.safetensors'))
+    return {'path': str(path.resolve()), 'sha256': sha}
+
+def same_checkpoint(expected: dict | None, path, what: str, flag: str, allow: bool = False) -> None:
+    """Refuse checkpoint `path` when it is not the `expected` one (a `checkpoint_id` recorded upstream), naming both
+    and the fix; `allow` turns the refusal into a warning. No record (older runs): nothing to check."""
+    if not expected:
+        return
+    got = checkpoint_id(path)
+    if got['sha256'] != expected['sha256']:
+        msg = (f"{what} came from the checkpoint {expected['path']} (sha256 {expected['sha256'][:12]}), but {flag} "
+               f"is {got['path']} (sha256 {got['sha256'][:12]}): pass {flag} {expected['path']}, or --allow_mismatch "
+               "if you mean it")
+        if not allow:
+            raise ValueError(msg)
+        warnings.warn(msg)
+
+def output_folder(out, marker: str, create: bool = True) -> Path:
+    """A fresh temporary folder for a job's outputs, to be moved to `out` by `publish_output`. `out` must be new,
+    empty, or an earlier output of the same job (it holds `marker`). `create=False` (the other processes of a
+    multi-process job) only returns its path."""
+    out = Path(out)
+    tmp = out.parent / f'.tmp-{out.name}'
+    if not create:
+        return tmp
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
+        raise FileExistsError(f"--out {out} exists and is not an output of this job (no {marker} in it): "
+                              "choose a new or empty folder")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    os.chmod(tmp, _umask_mode(0o777))
+    return tmp
+
+def publish_output(tmp: Path, out) -> Path:
+    "Move the finished output folder `tmp` to `out`, replacing an earlier output there."
+    out = Path(out)
+    if out.exists():
+        old = out.parent / f'.tmp-old-{out.name}'
+        shutil.rmtree(old, ignore_errors=True)
+        os.rename(out, old)
+        os.rename(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.rename(tmp, out)
+    return out
 
 # %% ../nbs/00_core.ipynb #2fc59be0
 def strip_prefix(weights: dict, prefix: str) -> dict:
@@ -272,8 +459,38 @@ def config_from_dict(cls, d: dict):
             v = config_from_dict(t, v)
         elif isinstance(v, list) and (t is tuple or typing.get_origin(t) is tuple):
             v = tuple(v)
+        if not _fits(v, t):
+            raise TypeError(f"{cls.__name__}.{k} must be {getattr(t, '__name__', t)}, got {v!r} "
+                            f"({type(v).__name__}): fix that value in the config file")
         kw[k] = v
     return cls(**kw)
+
+def _fits(v, t) -> bool:
+    "Whether value `v` (from JSON) fits type hint `t`: scalars, `X | None`, tuples, dataclasses; others pass."
+    if t is typing.Any:
+        return True
+    args = typing.get_args(t)
+    if typing.get_origin(t) in (typing.Union, types.UnionType):
+        return any(_fits(v, a) for a in args)
+    if t is type(None):
+        return v is None
+    if t is bool:
+        return isinstance(v, bool)
+    if t is int:
+        return isinstance(v, int) and not isinstance(v, bool)
+    if t is float:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t is str:
+        return isinstance(v, str)
+    if t is tuple or typing.get_origin(t) is tuple:
+        if not isinstance(v, tuple):
+            return False
+        if args and args[-1] is not Ellipsis:
+            return len(v) == len(args) and all(_fits(x, a) for x, a in zip(v, args))
+        return not args or all(_fits(x, args[0]) for x in v)
+    if is_dataclass(t):
+        return isinstance(v, t)
+    return True
 
 # %% ../nbs/00_core.ipynb #0a745488
 def override(cfg, changes: dict | None = None, **kw):
@@ -306,7 +523,10 @@ def parse_cli(presets: dict, options=None, argv: list[str] | None = None, descri
         raise SystemExit(f"unknown preset {known.preset!r}; known: {list(presets)}")
     start = presets[known.preset]
     if known.config is not None:                                   # a saved config (or a checkpoint's config.json)
-        saved = json.loads(Path(known.config).read_text())
+        try:
+            saved = json.loads(Path(known.config).read_text())
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"--config {known.config}: cannot read it as JSON ({e})")
         start = config_from_dict(type(start), saved.get('train', saved) if 'arch' in saved else saved)
     omit = tyro.conf.arg(name='')                                  # flags without a `config.` / `options.` prefix
     spec = [('run_config', typing.Annotated[type(start), omit], field(default_factory=lambda: start)),

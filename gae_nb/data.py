@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #78ff34f2
 from __future__ import annotations
-import gzip
+import gzip, hashlib, json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 from safetensors.torch import load_file
-from .core import img_to_tensor
+from .core import img_to_tensor, read_image
 
 # %% auto #0
 __all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'PHOTOS', 'ImageDataset', 'fit_images', 'register_dataset',
@@ -111,10 +111,14 @@ def read_idx(path) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 def _find_fashion_mnist(root, download):
-    "Folder holding the four Fashion-MNIST IDX files, trying `root`, the Debian path, then torchvision."
-    for d in [Path(root) if root else None, Path(root) / 'FashionMNIST' / 'raw' if root else None, FASHION_MNIST_DIR]:
-        if d is not None and (d / 'train-images-idx3-ubyte.gz').exists():
+    """Folder holding the four Fashion-MNIST IDX files: in `root` when given (never another copy instead), else the
+    Debian path, else torchvision's download."""
+    for d in [Path(root), Path(root) / 'FashionMNIST' / 'raw'] if root else [FASHION_MNIST_DIR]:
+        if (d / 'train-images-idx3-ubyte.gz').exists():
             return d
+    if root and not download:
+        raise FileNotFoundError(f"Fashion-MNIST not found in {root} (nor {root}/FashionMNIST/raw): fix the data root, "
+                                "or leave it unset to use the system copy")
     if download:
         from torchvision.datasets import FashionMNIST
         r = Path(root or Path.home() / '.cache' / 'gae_nb')
@@ -199,7 +203,7 @@ class FolderDataset(Dataset):
         return len(self.idx)
     def __getitem__(self, i):
         path, y = self.folder.samples[self.idx[i]]
-        img = adm_center_crop(Image.open(path).convert('RGB' if self.channels == 3 else 'L'), self.size)
+        img = adm_center_crop(read_image(path, 'RGB' if self.channels == 3 else 'L'), self.size)
         if self.flip:
             img = img.transpose(Image.FLIP_LEFT_RIGHT)
         a = np.asarray(img)
@@ -230,8 +234,9 @@ class DataConfig:
         kw = dict(size=size, channels=channels, root=self.root, seed=seed)
         return get_dataset(self.name, 'train', n=self.n_train, **kw), get_dataset(self.name, 'val', n=self.n_val, **kw)
     def key(self, size: int, channels: int, seed: int, split: str) -> str:
-        "A cache key of one split (features computed from it are cached under this name)."
-        return f'{self.name}{size}c{channels}s{seed}_{split}'
+        "A cache key of one split (features computed from it are cached under this name); names its data root."
+        root = f'r{hashlib.sha256(str(Path(self.root).resolve()).encode()).hexdigest()[:8]}' if self.root else ''
+        return f'{self.name}{root}{size}c{channels}s{seed}_{split}'
 
 # %% ../nbs/01_data.ipynb #6184748d
 def run_data(train: dict) -> tuple[DataConfig, int]:
@@ -267,6 +272,11 @@ class LatentDataset(Dataset):
         self.z = torch.cat([p['latents'] for p in parts])
         self.zf = torch.cat([p['latents_flip'] for p in parts])
         self.y = torch.cat([p['labels'] for p in parts])
+        if not (torch.isfinite(self.z).all() and torch.isfinite(self.zf).all()):
+            raise ValueError(f"latents in {folder} hold NaN or Inf values: extract them again from an intact "
+                             "autoencoder checkpoint")
+        info = Path(folder) / 'latents_info.json'
+        self.info = json.loads(info.read_text()) if info.exists() else {}       # what extract recorded
         if expect_shape is not None and tuple(self.z.shape[1:]) != tuple(expect_shape):
             raise ValueError(f"latents in {folder} have shape {tuple(self.z.shape[1:])}, the model expects "
                              f"{tuple(expect_shape)}: extract with the matching autoencoder or change the DiT config")
@@ -296,4 +306,4 @@ def load_samples(path) -> torch.Tensor:
     files = sorted(p for p in path.glob('*') if p.suffix.lower() in ('.png', '.jpg', '.jpeg'))
     if not files:
         raise FileNotFoundError(f"no samples at {path}: expected a folder of .png/.jpg files or an .npz with arr_0")
-    return torch.stack([img_to_tensor(np.asarray(Image.open(p))) for p in files])
+    return torch.stack([img_to_tensor(np.asarray(read_image(p))) for p in files])

@@ -12,7 +12,7 @@ from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
-from .core import parse_cli
+from .core import parse_cli, checkpoint_id, output_folder, publish_output
 from .data import run_data
 from .autoencoder import load_gae
 
@@ -22,12 +22,14 @@ __all__ = ['EXTRACT_PRESETS', 'extract_latents', 'ExtractConfig', 'main']
 # %% ../nbs/32_extract.ipynb #94bc78e8
 @torch.no_grad()
 def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int = 10_000, stats_n: int = 10_000,
-                    seed: int = 0, progress: bool = True) -> dict:
-    """Encode every item of `dataset` (as is and flipped) with `model`; write shards and latents_stats.safetensors to
-    `out`."""
+                    seed: int = 0, progress: bool = True, provenance: dict | None = None) -> dict:
+    """Encode every item of `dataset` (as is and flipped) with `model`; write shards, latents_stats.safetensors and
+    latents_info.json (with `provenance`, e.g. the autoencoder's `checkpoint_id`) to `out`, replacing an earlier
+    extraction there only once the new one is complete."""
     acc = Accelerator()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(out)
+    out = output_folder(final, 'latents_info.json', create=acc.is_main_process)      # written here, moved at the end
+    acc.wait_for_everyone()
     model = model.to(acc.device).eval()
     idx = list(range(acc.process_index, len(dataset), acc.num_processes))       # this process's share, no padding
     buf, shard, written = {'latents': [], 'latents_flip': [], 'labels': []}, 0, 0
@@ -44,8 +46,12 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
     for i in tqdm(range(0, len(idx), batch_size), disable=not (progress and acc.is_main_process), desc='extract'):
         xs, ys = zip(*(dataset[j] for j in idx[i:i + batch_size]))
         x = torch.stack(xs).to(acc.device)
-        buf['latents'].append(model.encode(x).mu.float().cpu())                  # mu: no noise at extraction
-        buf['latents_flip'].append(model.encode(x.flip(-1)).mu.float().cpu())
+        mu, mu_flip = model.encode(x).mu.float().cpu(), model.encode(x.flip(-1)).mu.float().cpu()   # mu: no noise
+        if not (torch.isfinite(mu).all() and torch.isfinite(mu_flip).all()):
+            raise FloatingPointError(f"the autoencoder gave non-finite latents for items {idx[i]}..; "
+                                     "check its checkpoint (and the images' range, [-1, 1])")
+        buf['latents'].append(mu)
+        buf['latents_flip'].append(mu_flip)
         buf['labels'].append(torch.as_tensor(ys, dtype=torch.long))
         written += len(x)
         if sum(len(b) for b in buf['labels']) >= shard_size:
@@ -58,8 +64,10 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
         stats = {'mean': sub.mean((0, 2, 3), keepdim=True), 'std': sub.std((0, 2, 3), keepdim=True)}  # (1, C, 1, 1)
         save_file({k: v.contiguous() for k, v in stats.items()}, str(out / 'latents_stats.safetensors'))
         labels = torch.cat([load_file(str(p))['labels'] for p in out.glob('latents_rank*')])
-        info = {'n': len(z), 'latent_shape': list(z.shape[1:]), 'num_classes': int(labels.max()) + 1}
-        (out / 'latents_info.json').write_text(json.dumps(info))
+        info = {'n': len(z), 'latent_shape': list(z.shape[1:]), 'num_classes': int(labels.max()) + 1,
+                'provenance': provenance or {}}
+        (out / 'latents_info.json').write_text(json.dumps(info, indent=1))
+        publish_output(out, final)
     acc.wait_for_everyone()
     return {'n_written': written}
 
@@ -90,7 +98,8 @@ def main(argv: list[str] | None = None):
     data, seed = run_data(saved['train'])
     data = replace(data, root=cfg.data_root or data.root, n_train=None if cfg.full else data.n_train)
     ds = data.datasets(model.cfg.image_size, model.cfg.in_chans, seed)[0]
-    extract_latents(model, ds, cfg.out, cfg.batch_size, cfg.shard_size, cfg.stats_n, cfg.seed)
+    extract_latents(model, ds, cfg.out, cfg.batch_size, cfg.shard_size, cfg.stats_n, cfg.seed,
+                    provenance={'autoencoder': checkpoint_id(cfg.ae)})
     print(f"wrote {len(ds)} latents (and flips) of shape {model.cfg.latent_shape} to {cfg.out}")
 
 if __name__ == '__main__' and not in_ipython():

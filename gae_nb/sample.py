@@ -11,7 +11,8 @@ import torch
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from PIL import Image
-from .core import tensor_to_img, save_image_grid, set_threads, batched, parse_cli
+from .core import (tensor_to_img, save_image_grid, set_threads, batched, parse_cli, same_checkpoint,
+                         output_folder, publish_output)
 from .data import load_latent_stats, load_samples
 from .training import speed_up
 from .autoencoder import load_gae
@@ -94,7 +95,12 @@ class SampleConfig:
     ema: bool = True                       # the EMA weights (False: the raw ones)
     seed: int = 0                          # noise seed (sample i uses seed + i)
     batch_size: int = 256                  # samples per batch
+    allow_mismatch: bool = False           # decode with an autoencoder other than the one the DiT's latents came from
     def __post_init__(self):
+        if self.steps < 2:
+            raise ValueError(f"steps must be >= 2 (the time grid's points; {self.steps} gives no sampling step at all)")
+        if self.per_class < 1:
+            raise ValueError(f"per_class must be >= 1, got {self.per_class}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
         if self.labels not in ('uniform', 'random'):
@@ -115,6 +121,8 @@ def main(argv: list[str] | None = None):
     grid.png."""
     cfg, _, _ = parse_cli(SAMPLE_PRESETS, argv=argv, description=main.__doc__)
     model, saved = load_dit(cfg.dit, ema=cfg.ema)
+    same_checkpoint(saved.get('provenance', {}).get('autoencoder'), cfg.ae, f"the latents the DiT {cfg.dit} learned",
+                    '--ae', cfg.allow_mismatch)
     gae, _ = load_gae(cfg.ae)
     stats = load_latent_stats(cfg.latents or saved['latents'])
     c = model.cfg
@@ -126,6 +134,8 @@ def main(argv: list[str] | None = None):
     else:
         labels = random_labels(n_classes, n_classes * cfg.per_class, cfg.seed)
     acc = Accelerator()
+    tmp = output_folder(cfg.out, 'samples.npz', create=acc.is_main_process)      # moved to cfg.out when complete
+    acc.wait_for_everyone()
     model, gae = model.to(acc.device), gae.to(acc.device)
     set_threads()
     speed_up(model)                                                      # written-out attention on a CPU
@@ -137,17 +147,21 @@ def main(argv: list[str] | None = None):
     mult = saved['train'].get('latent_multiplier', 1.0)
     # de-normalise; no sphere re-projection (official)
     z = z / mult * stats['std'] + stats['mean']
-    write_samples(batched(gae.decode, z, 256, acc.device), Path(cfg.out) / 'images', start=start)
+    if not torch.isfinite(z).all():
+        raise FloatingPointError(f"the DiT {cfg.dit} generated non-finite latents: its weights are damaged or it "
+                                 "diverged; sample from an earlier checkpoint")
+    write_samples(batched(gae.decode, z, 256, acc.device), tmp / 'images', start=start)
     acc.wait_for_everyone()
     if acc.is_main_process:
-        allimgs = load_samples(Path(cfg.out) / 'images')
-        save_npz(allimgs, Path(cfg.out) / 'samples.npz')
+        allimgs = load_samples(tmp / 'images')
+        save_npz(allimgs, tmp / 'samples.npz')
         k = min(cfg.per_class, 10)
         if cfg.labels == 'uniform':                                      # a row per class
             shown = torch.arange(len(allimgs)).view(-1, cfg.per_class)[:, :k].flatten()
         else:
             shown = torch.argsort(labels, stable=True)[:10 * k]
-        save_image_grid(allimgs[shown], Path(cfg.out) / 'grid.png', nrow=k)
+        save_image_grid(allimgs[shown], tmp / 'grid.png', nrow=k)
+        publish_output(tmp, cfg.out)
         print(f"wrote {len(allimgs)} samples ({cfg.sampler}, {cfg.steps} steps, cfg {cfg.cfg_scale}) to {cfg.out}")
 
 if __name__ == '__main__' and not in_ipython():

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import Dataset
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
-from .core import seed_everything, latest_checkpoint, save_image_grid, parse_cli
+from .core import seed_everything, latest_checkpoint, save_image_grid, parse_cli, checkpoint_id
 from .data import DataConfig
 from .training import LoopConfig, Adversary, fit_loop, speed_up, wants_compile
 from .backbones import features_of
@@ -117,7 +117,7 @@ def gae_step(precomputed: bool):
         return model(batch[0], batch[1] if precomputed else None, step=step)
     return loss_fn
 
-def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) -> dict:
+def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True, overwrite: bool = False) -> dict:
     """Train as `cfg` says, writing checkpoints to `out`. Returns {'model' (the GAE), 'objective', 'history', 'step',
     'seconds'}."""
     out = Path(out)
@@ -133,8 +133,10 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True) ->
         if isinstance(obj.perceptual, EffNetPerceptual):
             speed_up(obj.perceptual.fuse(), channels_last=True)
     adversary = Adversary(obj.disc, obj.discriminator_step, cfg.disc.lr) if obj.disc is not None else None
+    made_of = {'teacher': checkpoint_id(cfg.teacher)} if teacher is not None else {}     # recorded in the manifest
+    saved = {'train': asdict(cfg), 'model': m.to_dict(), 'provenance': made_of}
     r = fit_loop(obj, gae_step(precomputed), dataset, cfg, out, arch=m.to_dict(), resume=resume, progress=progress,
-                 desc='train_ae', config={'train': asdict(cfg), 'model': m.to_dict()}, adversary=adversary)
+                 overwrite=overwrite, desc='train_ae', config=saved, adversary=adversary)
     return {**r, 'objective': r['model'], 'model': r['model'].ae}
 
 # %% ../nbs/31_train_ae.ipynb #12f96d13
@@ -200,13 +202,14 @@ class AEJob:
     "Options of the command, beside the run config."
     out: str | None = None             # output folder (default runs/gae_<preset>): checkpoints, recon.png, metrics.json
     resume: bool = False               # continue from the latest checkpoint in --out
+    overwrite: bool = False               # delete the run already in --out and start again
     report: bool = True                # held-out evaluation against baselines at the end
 
 def main(argv: list[str] | None = None):
     "Train a GAE autoencoder (Eq. 3: L1 + perceptual + GAN + semantic alignment), then report held-out PSNR/SSIM/probe."
     cfg, job, preset = parse_cli(TRAIN_PRESETS, AEJob, argv, description=main.__doc__)
     out = Path(job.out or f'runs/gae_{preset}')
-    r = fit(cfg, out, resume=job.resume)
+    r = fit(cfg, out, resume=job.resume, overwrite=job.overwrite)
     acc = Accelerator()
     if acc.is_main_process and job.report:
         train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)

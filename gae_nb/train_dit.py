@@ -5,6 +5,7 @@
 # %% ../nbs/33_train_dit.ipynb #a19d8ae2
 from __future__ import annotations
 from dataclasses import dataclass, asdict, field, replace
+from pathlib import Path
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from .core import seed_everything, parse_cli
@@ -42,7 +43,7 @@ _paper = TrainDiTConfig(model=dit_config('XL'), steps=100_000, batch_size=1024, 
                         train_shift=0.7, ckpt_every=20_000, num_workers=4)
 DIT_TRAIN_PRESETS: dict[str, TrainDiTConfig] = {
     'laptop': TrainDiTConfig(steps=2000, batch_size=64, lr=5e-4, warmup_steps=100, grad_clip=1.0, ema_decay=0.999,
-                             log_every=50, ckpt_every=500),
+                             ema_warmup=True, log_every=50, ckpt_every=500),
     'paper-d32': _paper,                                                     # 80 epochs
     'paper-d32-800ep': replace(_paper, model=dit_config('XL', qk_norm=True), steps=1_000_000, ckpt_every=200_000),
     'paper-d64': replace(_paper, model=dit_config('XL', in_channels=64), latents='runs/latents_paper-d64',
@@ -62,7 +63,8 @@ def check_latents(cfg: DiTConfig, data) -> None:
     if cfg.num_classes and n is not None and n != cfg.num_classes:
         raise ValueError(f"the latents have {n} classes, the DiT {cfg.num_classes}: set --model.num_classes {n}")
 
-def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = True, data=None) -> dict:
+def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = True, data=None,
+            overwrite: bool = False) -> dict:
     "Flow-matching training of a LightningDiT on the latents of `cfg.latents` (or `data`). Returns model, ema, history."
     data = data if data is not None else LatentDataset(cfg.latents, cfg.flip_p, cfg.latent_multiplier)
     check_latents(cfg.model, data)
@@ -74,9 +76,12 @@ def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = Tru
     def loss_fn(m, batch, step):
         z, y = batch
         return Step(*flow_matching_loss(m, z, y if conditional else None, shift, cfg.cosine_loss))
-    saved = {'train': asdict(cfg), 'dit': cfg.model.to_dict(), 'latents': str(cfg.latents)}
+    lat = str(Path(cfg.latents).resolve())
+    made_by = getattr(data, 'info', {}).get('provenance', {}).get('autoencoder')
+    saved = {'train': asdict(cfg), 'dit': cfg.model.to_dict(), 'latents': lat,
+             'provenance': {'latents': lat, 'autoencoder': made_by}}         # which autoencoder sample must decode with
     return fit_loop(model, loss_fn, data, cfg, out, arch=cfg.model.to_dict(), resume=resume, progress=progress,
-                    desc='train_dit', config=saved)
+                    overwrite=overwrite, desc='train_dit', config=saved)
 
 # %% ../nbs/33_train_dit.ipynb #77379491
 @dataclass
@@ -84,12 +89,13 @@ class DiTJob:
     "Options of the command, beside the run config."
     out: str | None = None              # checkpoints (default runs/dit_<preset>)
     resume: bool = False                # continue from the latest checkpoint in --out
+    overwrite: bool = False                # delete the run already in --out and start again
 
 def main(argv: list[str] | None = None):
     "Train a LightningDiT with flow matching on extracted GAE latents."
     cfg, job, preset = parse_cli(DIT_TRAIN_PRESETS, DiTJob, argv, description=main.__doc__)
     out = job.out or f'runs/dit_{preset}'
-    r = fit_dit(cfg, out, resume=job.resume)
+    r = fit_dit(cfg, out, resume=job.resume, overwrite=job.overwrite)
     if Accelerator().is_main_process:
         print(f"trained {r['step']} steps in {r['seconds']:.0f} s (train shift {cfg.shift:.3f}); "
               f"last loss {r['history'][-1]['loss']:.4f}; checkpoints in {out}")

@@ -62,7 +62,8 @@ def run_features(cfg: TrainTeacherConfig, vfm, splits=('train', 'val'), progress
     return features_of(vfm, cfg.data, cfg.image_size, cfg.channels, cfg.seed, splits, cfg.cache_dir, cfg.precision,
                        progress)
 
-def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bool = True, features=None) -> dict:
+def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bool = True, features=None,
+                overwrite: bool = False) -> dict:
     """Train (or, for SVD, fit) the teacher of `cfg`; writes checkpoints to `out` and the frozen teacher to
     `out/teacher`."""
     out = Path(out)
@@ -85,7 +86,7 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
             units = (AttnDownsampler, FeatureDecoder) if wants_compile(cfg) else ()
             speed_up(teacher, compile=units, channels_last=not cached)
         r = fit_loop(teacher, distill_step(cached), dataset, cfg, out, arch=cfg.teacher.to_dict(), config=saved,
-                     resume=resume, progress=progress, desc='train_teacher')
+                     resume=resume, progress=progress, desc='train_teacher', overwrite=overwrite)
     if Accelerator().is_main_process:
         save_checkpoint(out / 'teacher', r['step'], r['model'].downsampler_state(), {}, saved, keep=1)
     r['model'].eval()
@@ -122,13 +123,14 @@ class TeacherJob:
     # output folder (default runs/teacher_<preset>; the frozen teacher in OUT/teacher)
     out: str | None = None
     resume: bool = False                # continue from the latest checkpoint in --out
+    overwrite: bool = False                # delete the run already in --out and start again
     probe: bool = True                  # linear-probe the teacher at the end (needs cache_dir)
 
 def main(argv: list[str] | None = None):
     "Train a GAE semantic teacher (E_sp by cosine distillation through D_sp, or the SVD projection); probe it linearly."
     cfg, job, preset = parse_cli(TEACHER_TRAIN_PRESETS, TeacherJob, argv, description=main.__doc__)
     out = Path(job.out or f'runs/teacher_{preset}')
-    r = fit_teacher(cfg, out, resume=job.resume)
+    r = fit_teacher(cfg, out, resume=job.resume, overwrite=job.overwrite)
     acc = Accelerator()
     if acc.is_main_process and job.probe and cfg.cache_dir is not None:
         train, val = run_features(cfg, r['model'].vfm)

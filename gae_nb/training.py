@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_training.ipynb #7f7aede0
 from __future__ import annotations
-import math, os, shutil, time
+import json, math, os, shutil, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -13,12 +13,13 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Sampler
 from accelerate import Accelerator, DistributedDataParallelKwargs
 from tqdm.auto import tqdm
-from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint, autocast,
+from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint, verify_checkpoint, autocast,
                          resolve_precision, precision_note, machine_info, set_threads, PRECISIONS)
 
 # %% auto #0
-__all__ = ['LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler', 'can_compile', 'speed_up',
-           'wants_compile', 'Step', 'Adversary', 'config_diff', 'fit_loop']
+__all__ = ['RESUMABLE_CHANGES', 'LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler',
+           'can_compile', 'speed_up', 'wants_compile', 'config_diff', 'fit_loop', 'prepare_run_dir',
+           'check_resume_config', 'Step', 'Adversary']
 
 # %% ../nbs/03_training.ipynb #1bee8536
 @dataclass
@@ -41,6 +42,7 @@ class LoopConfig:
     ckpt_every: int = 250              # checkpoint interval (and at the end)
     keep_ckpts: int = 2                # checkpoints kept on disk
     ema_decay: float = 0.0             # EMA of the trained weights (0 = off; LightningDiT: 0.9999)
+    ema_warmup: bool = False           # decay min(ema_decay, (1 + step) / (10 + step)): short runs forget the init
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError("steps and batch_size must be >= 1")
@@ -140,21 +142,6 @@ def wants_compile(cfg: LoopConfig) -> bool:
     "Whether a run compiles: on the fast path, with compile 'on', or 'auto' and at least 300 steps."
     return cfg.fast and (cfg.compile == 'on' or (cfg.compile == 'auto' and cfg.steps >= 300))
 
-# %% ../nbs/03_training.ipynb #886fcac3
-@dataclass
-class Step:
-    "What one training step returns to `fit_loop`."
-    loss: torch.Tensor                                 # the scalar to minimise
-    logs: dict = field(default_factory=dict)           # named scalar terms to record in the history
-    fake: torch.Tensor | None = None                   # generated images for the adversary's step (detached)
-
-@dataclass
-class Adversary:
-    "The optional second player of a recipe: a discriminator (a submodule of the trained model) with its own AdamW."
-    disc: nn.Module                                    # the discriminator
-    loss_fn: Callable                                  # (disc, batch, fake, step) -> Step, or None before it starts
-    lr: float = 1e-4                                   # its learning rate
-
 # %% ../nbs/03_training.ipynb #7a1dfb30
 def config_diff(a: dict, b: dict) -> list[str]:
     "Human-readable differences between two flat config dicts."
@@ -205,10 +192,17 @@ def _load_state(ck, model, arch, ema, opt, sched, opt_d):
         opt_d.load_state_dict(state['optimizer_d'])
     return state['step'], list(state['history']), state['rng']
 
+def _diverged(what: str, step: int, out: Path):
+    "Stop a run whose loss or gradients stopped being finite, naming the step and the checkpoint that is kept."
+    kept = latest_checkpoint(out, quiet=True)
+    raise FloatingPointError(f"non-finite {what} at step {step}; the last good checkpoint ({kept or 'none yet'}) is "
+                             "kept. Lower the lr or train in fp32 (precision='fp32').")
+
 def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out, *, arch: dict, config: dict,
              resume: bool = False, progress: bool = True, desc: str = 'train',
-             adversary: Adversary | None = None) -> dict:
-    "Minimise `loss_fn(model, batch, step) -> Step` over `dataset`; checkpoints in `out`. Returns model, ema, history."
+             adversary: Adversary | None = None, overwrite: bool = False) -> dict:
+    """Minimise `loss_fn(model, batch, step) -> Step` over `dataset`; checkpoints in `out` (a folder that holds a run
+    needs `resume` or `overwrite`). Stops on a non-finite loss or gradient. Returns model, ema, history."""
     out = Path(out)
     threads = set_threads()
     gen, d_params = _split_params(model, adversary)
@@ -224,8 +218,17 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     if cfg.ema_decay > 0:
         ema = {n: p.detach().clone() for n, p in gen.items()}                   # the EMA starts as an exact copy
     step, history, rng = 0, [], None
-    if resume and (ck := latest_checkpoint(out)) is not None:
+    n_bytes = 4 * sum(p.numel() for p in model.parameters()) * (4 if ema is not None else 3)   # weights, EMA, Adam
+    if acc.is_main_process:
+        prepare_run_dir(out, resume, overwrite, need_bytes=int(1.2 * n_bytes))
+    acc.wait_for_everyone()
+    if resume and (ck := latest_checkpoint(out, quiet=not acc.is_main_process)) is not None:
+        if changed := check_resume_config(load_checkpoint(ck)[2].get('train', {}), config.get('train', {})):
+            if acc.is_main_process:
+                print(f"resuming {ck} with changed settings: {'; '.join(changed)}")
         step, history, rng = _load_state(ck, model, arch, ema, opt, sched, opt_d)
+        if progress and acc.is_main_process:
+            print(f"{desc}: resuming from {ck} (step {step})")
     per_proc = cfg.batch_size // acc.num_processes
     if per_proc * acc.num_processes != cfg.batch_size:
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {acc.num_processes} processes")
@@ -276,11 +279,14 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
         if not isinstance(res, Step):
             raise TypeError(f"loss_fn must return a training.Step, got {type(res).__name__}")
         if not torch.isfinite(res.loss):
-            raise FloatingPointError(f"non-finite loss ({res.loss.item()}) at step {step}; the last good checkpoint "
-                                     f"in {out} is kept. Lower the lr or train in fp32 (precision='fp32').")
+            _diverged(f'loss ({res.loss.item()})', step, out)
         acc.backward(res.loss)
         if cfg.grad_clip:
-            acc.clip_grad_norm_(list(gen.values()), cfg.grad_clip)
+            gnorm = acc.clip_grad_norm_(list(gen.values()), cfg.grad_clip)
+        else:
+            gnorm = torch.nn.utils.get_total_norm([p.grad for p in gen.values() if p.grad is not None])
+        if not torch.isfinite(gnorm):                                  # before the update that would break the weights
+            _diverged('gradients', step, out)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
@@ -297,7 +303,8 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
                 logs.update(d.logs)
         if ema is not None:
             with torch.no_grad():                                      # ema = d·ema + (1-d)·p
-                torch._foreach_lerp_(list(ema.values()), [p.detach() for p in gen.values()], 1 - cfg.ema_decay)
+                decay = min(cfg.ema_decay, (1 + step) / (10 + step)) if cfg.ema_warmup else cfg.ema_decay
+                torch._foreach_lerp_(list(ema.values()), [p.detach() for p in gen.values()], 1 - decay)
         step += 1
         if step % cfg.log_every == 0 or step == cfg.steps:
             terms = [res.loss.detach().float()]
@@ -312,3 +319,78 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     bar.close()
     return {'model': acc.unwrap_model(model), 'ema': ema, 'history': history, 'step': step,
             'seconds': time.time() - t0, 'runtime': runtime}
+
+# %% ../nbs/03_training.ipynb #cbaedbbd
+def prepare_run_dir(out, resume: bool = False, overwrite: bool = False, need_bytes: int = 0) -> Path | None:
+    """Check run folder `out` before step 1 and return the checkpoint to resume from (None: a fresh run).
+    Refuses a file, an unwritable folder, a disk with less than `need_bytes` free, and a folder that holds a run
+    unless `resume` or `overwrite`. Removes `.tmp-*` leftovers of killed writes."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out} is a file, not a folder: choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.NamedTemporaryFile(dir=out, prefix='.tmp-probe-').close()
+    except OSError as e:
+        raise PermissionError(f"cannot write to --out {out} ({e.strerror or e}): choose a folder you can write "
+                              "to") from e
+    for t in out.glob('.tmp-*'):
+        shutil.rmtree(t, ignore_errors=True) if t.is_dir() else t.unlink(missing_ok=True)
+    free = shutil.disk_usage(out).free
+    if free < need_bytes:
+        raise OSError(f"--out {out}: {free / 2**20:.0f} MiB free, one checkpoint needs about {need_bytes / 2**20:.0f} "
+                      "MiB: free some space or choose another --out")
+    cks = sorted(out.glob('ckpt-*'))
+    if resume:
+        ck = latest_checkpoint(out)
+        if ck is None and cks:
+            raise ValueError(f"--resume: no intact checkpoint in {out} ("
+                             + '; '.join(f'{c.name}: {verify_checkpoint(c)}' for c in cks)
+                             + "); start again with --overwrite, or choose another --out")
+        return ck
+    if cks or (out / 'latest').exists():
+        if not overwrite:
+            raise FileExistsError(f"{out} already holds a run ({', '.join(c.name for c in cks) or 'latest'}): pass "
+                                  "--resume to continue it, --overwrite to delete it and start again, "
+                                  "or choose another --out")
+        print(f"--overwrite: deleting the run in {out} ({', '.join(c.name for c in cks)})")
+        for c in cks:
+            shutil.rmtree(c)
+        (out / 'latest').unlink(missing_ok=True)
+    return None
+
+# settings that may change when a run is resumed (how long, how often, how fast); any other change is refused
+RESUMABLE_CHANGES = ('steps', 'ckpt_every', 'log_every', 'keep_ckpts', 'num_workers', 'fast', 'compile', 'precision')
+
+def check_resume_config(saved: dict, new: dict) -> list[str]:
+    """Compare the run config a checkpoint was written with (`saved`) and the one resuming it (`new`): raises on a
+    change outside `RESUMABLE_CHANGES` (e.g. the seed), returns the allowed changes to state."""
+    as_saved = json.loads(json.dumps(new, default=str))                  # tuples as lists, as in the JSON
+    diff = config_diff(_flat(upgrade_config(dict(saved))), _flat(as_saved))
+    refused = [d for d in diff if d.split(':')[0].split('.')[0] not in RESUMABLE_CHANGES]
+    if refused:
+        raise ValueError(f"--resume with another config than the run's ({'; '.join(refused)}): resume with the "
+                         "run's settings, start again with --overwrite, or choose another --out")
+    return diff
+
+def _flat(d: dict, prefix: str = '') -> dict:
+    "Nested dicts as one level of dotted keys."
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f'{prefix}{k}.') if isinstance(v, dict) else {f'{prefix}{k}': v})
+    return out
+
+# %% ../nbs/03_training.ipynb #886fcac3
+@dataclass
+class Step:
+    "What one training step returns to `fit_loop`."
+    loss: torch.Tensor                                 # the scalar to minimise
+    logs: dict = field(default_factory=dict)           # named scalar terms to record in the history
+    fake: torch.Tensor | None = None                   # generated images for the adversary's step (detached)
+
+@dataclass
+class Adversary:
+    "The optional second player of a recipe: a discriminator (a submodule of the trained model) with its own AdamW."
+    disc: nn.Module                                    # the discriminator
+    loss_fn: Callable                                  # (disc, batch, fake, step) -> Step, or None before it starts
+    lr: float = 1e-4                                   # its learning rate

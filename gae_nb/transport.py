@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['shift_t', 'sample_t', 'flow_matching_loss', 'time_grid', 'sample_ode', 'sample_sde']
+__all__ = ['shift_t', 'sample_t', 'flow_matching_loss', 'time_grid', 'sample_ode', 'sample_sde', 'empirical_velocity']
 
 # %% ../nbs/24_transport.ipynb #bef93123
 def shift_t(t: torch.Tensor, s: float) -> torch.Tensor:
@@ -70,3 +70,21 @@ def sample_sde(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: fl
         D = (1 - ts[i].item()) / ts[i].item()
         x = x + drift(x, t) * dt + math.sqrt(2 * D * dt) * torch.randn(x.shape, device=x.device, generator=generator)
     return x + drift(x, torch.full((x.shape[0],), t1, device=x.device)) * last_step    # deterministic last step
+
+# %% ../nbs/24_transport.ipynb #1fb51185
+def empirical_velocity(x1: torch.Tensor, y1: torch.Tensor | None = None) -> Callable:
+    """The exact flow-matching velocity of the empirical distribution of `x1` `(N, ...)`, per class when labels `y1`
+    are given: `velocity(x, t, y=None)`. What a network trained to optimum on these points would compute."""
+    X = x1.flatten(1).float()
+    def velocity(x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        s = max(1.0 - float(t.flatten()[0]), 1e-4)                # 1 - t, kept off 0 at the data end
+        xf = x.flatten(1).float()
+        out = torch.empty_like(xf)
+        groups = [(torch.ones(len(x), dtype=torch.bool), X)] if y is None or y1 is None else \
+                 [(y == c, X[y1 == c]) for c in y.unique()]
+        for rows, pts in groups:
+            d2 = torch.cdist(xf[rows], (1 - s) * pts).pow(2)      # |x - t x_i|^2
+            w = torch.softmax(-d2 / (2 * s * s), dim=1)
+            out[rows] = (w @ pts - xf[rows]) / s
+        return out.view_as(x).to(x.dtype)
+    return velocity
