@@ -7,8 +7,11 @@ recall (k = 3) of:
   - decodes of mu + sigma * eps for a few sigma (how the decoder treats latents off the data manifold);
   - decodes of random points on the latent sphere (a generator that learnt nothing);
   - with --dit: the DiT's samples (class-uniform, the laptop sampling preset or --sampler/--steps/--shift/--cfg),
-    decoded as they are and after putting every latent token back on the sphere of radius sqrt(d), with the token
-    norms of generated and real latents side by side (does the DiT learn the sphere?).
+    from its EMA and its raw weights, decoded as they are and after putting every latent token back on the sphere of
+    radius sqrt(d), with the token norms of generated and real latents side by side (does the DiT learn the sphere?);
+    and the samples of a *perfect* DiT: the same sampler driven by the exact velocity of --oracle_n of the DiT's
+    training latents (transport.empirical_velocity). It regenerates training points, so it shows what the rest of
+    the chain (sampler, de-normalisation, decoder) allows when the network is not the limit.
 Prints each row with the CPU capability it ran on.
 
     python bench/generation_floor.py --ae runs/gae_laptop [--dit runs/dit_laptop]
@@ -16,12 +19,12 @@ Prints each row with the CPU capability it ran on.
 import argparse, json, time
 import torch
 from gae_nb.core import machine_info, batched, device_of
-from gae_nb.data import get_dataset
+from gae_nb.data import get_dataset, load_latent_stats, LatentDataset
 from gae_nb.autoencoder import load_gae, encode_mu
 from gae_nb.metrics import get_extractor, extract, FeatureStats, fd_from_stats, precision_recall
-from gae_nb.data import load_latent_stats
+from gae_nb.transport import empirical_velocity, sample_ode, sample_sde
 from gae_nb.dit import load_dit
-from gae_nb.sample import generate, class_uniform_labels, SAMPLE_PRESETS
+from gae_nb.sample import generate, class_uniform_labels, initial_noise, SAMPLE_PRESETS
 
 
 def main():
@@ -31,6 +34,7 @@ def main():
     ap.add_argument('--json', help='also write the rows here')
     ap.add_argument('--dit', help='a train_dit run: also score its samples')
     ap.add_argument('--n_gen', type=int, default=500, help='DiT samples (class-uniform)')
+    ap.add_argument('--oracle_n', type=int, default=6000, help='training latents of the perfect-DiT row (0: skip)')
     lap = SAMPLE_PRESETS['laptop']
     ap.add_argument('--sampler', default=lap.sampler)
     ap.add_argument('--steps', type=int, default=lap.steps)
@@ -62,16 +66,28 @@ def main():
     rows.append(row('decode of random sphere points', decode(sphere)))
     norms = {'real mu': mu.norm(dim=1)}
     if a.dit:
-        dit, dsaved = load_dit(a.dit)
-        st = load_latent_stats(dsaved['latents'])
-        labels = class_uniform_labels(dit.cfg.num_classes, a.n_gen // dit.cfg.num_classes)
-        z = generate(dit, labels, a.sampler, a.steps, a.shift, a.cfg, a.cfg_start, seed=0)
-        z = z / dsaved['train'].get('latent_multiplier', 1.0) * st['std'] + st['mean']
-        norms['generated z'] = z.norm(dim=1)
         tag = f'{a.sampler} {a.steps} steps, shift {a.shift}, cfg {a.cfg} from {a.cfg_start}'
-        rows.append(row(f'DiT samples ({tag})', decode(z)))
-        on_sphere = torch.nn.functional.normalize(z, dim=1) * m.latent_dim ** 0.5
-        rows.append(row('DiT samples, tokens put on the sphere', decode(on_sphere)))
+        for ema in (True, False):
+            dit, dsaved = load_dit(a.dit, ema=ema)
+            st = load_latent_stats(dsaved['latents'])
+            labels = class_uniform_labels(dit.cfg.num_classes, a.n_gen // dit.cfg.num_classes)
+            z = generate(dit, labels, a.sampler, a.steps, a.shift, a.cfg, a.cfg_start, seed=0)
+            z = z / dsaved['train'].get('latent_multiplier', 1.0) * st['std'] + st['mean']
+            w = 'EMA' if ema else 'raw'
+            norms[f'generated z ({w})'] = z.norm(dim=1)
+            rows.append(row(f'DiT samples, {w} weights ({tag})', decode(z)))
+            if ema:
+                on_sphere = torch.nn.functional.normalize(z, dim=1) * m.latent_dim ** 0.5
+                rows.append(row('DiT samples (EMA), tokens put on the sphere', decode(on_sphere)))
+        if a.oracle_n:
+            lat = LatentDataset(dsaved['latents'], flip_p=0)
+            pick = torch.randperm(len(lat.z), generator=torch.Generator().manual_seed(0))[:a.oracle_n]
+            v = empirical_velocity((lat.z[pick] - lat.mean) / lat.std, lat.y[pick])
+            vel = lambda x, t: v(x, t, labels)
+            x0 = initial_noise(len(labels), tuple(lat.z.shape[1:]), 0)
+            zo = sample_ode(vel, x0, a.steps, a.shift) if a.sampler == 'ode' else sample_sde(vel, x0, a.steps, a.shift)
+            name = f'perfect DiT: exact velocity of {len(pick)} training latents'
+            rows.append(row(name, decode(zo * lat.std + lat.mean)))
     print(f"machine: {machine_info()}; {a.n} reference images; {time.time() - t0:.0f} s")
     for k, v in norms.items():
         print(f"  token norm of {k}: {v.mean():.3f} +- {v.std():.3f} (sqrt d = {m.latent_dim ** 0.5:.3f})")

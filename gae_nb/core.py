@@ -143,7 +143,7 @@ def tensor_to_img(x: torch.Tensor) -> np.ndarray:
     p = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)  # p = round((x + 1) * 127.5)
     return p.movedim(-3, -1).cpu().numpy()
 
-# %% ../nbs/00_core.ipynb #ef78ee70
+# %% ../nbs/00_core.ipynb #318ff8bf
 def read_image(path, mode: str | None = None) -> Image.Image:
     """Open image file `path` as an 8-bit PIL image in `mode` ('L', 'RGB'; None: as stored when 8-bit), naming the
     file when it cannot be read. 16-bit and 32-bit integer images are scaled to 8 bits, not clipped."""
@@ -358,7 +358,7 @@ def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
     config = read('config.json', lambda f: json.loads(f.read_text()), {})
     return weights, state, config
 
-# %% ../nbs/00_core.ipynb #b3fe922d
+# %% ../nbs/00_core.ipynb #4387fc00
 def checkpoint_id(path) -> dict:
     "Which checkpoint `path` (a checkpoint or run folder) is: its folder and the SHA-256 of its weights."
     path = Path(path)

@@ -320,7 +320,7 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     return {'model': acc.unwrap_model(model), 'ema': ema, 'history': history, 'step': step,
             'seconds': time.time() - t0, 'runtime': runtime}
 
-# %% ../nbs/03_training.ipynb #cbaedbbd
+# %% ../nbs/03_training.ipynb #df351a91
 def prepare_run_dir(out, resume: bool = False, overwrite: bool = False, need_bytes: int = 0) -> Path | None:
     """Check run folder `out` before step 1 and return the checkpoint to resume from (None: a fresh run).
     Refuses a file, an unwritable folder, a disk with less than `need_bytes` free, and a folder that holds a run

@@ -71,7 +71,7 @@ def sample_sde(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: fl
         x = x + drift(x, t) * dt + math.sqrt(2 * D * dt) * torch.randn(x.shape, device=x.device, generator=generator)
     return x + drift(x, torch.full((x.shape[0],), t1, device=x.device)) * last_step    # deterministic last step
 
-# %% ../nbs/24_transport.ipynb #1fb51185
+# %% ../nbs/24_transport.ipynb #43743d23
 def empirical_velocity(x1: torch.Tensor, y1: torch.Tensor | None = None) -> Callable:
     """The exact flow-matching velocity of the empirical distribution of `x1` `(N, ...)`, per class when labels `y1`
     are given: `velocity(x, t, y=None)`. What a network trained to optimum on these points would compute."""
