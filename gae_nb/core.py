@@ -291,12 +291,16 @@ def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None
         if final.exists():
             shutil.rmtree(final)
         os.rename(tmp, final)
-    except OSError as e:
+    except (OSError, RuntimeError) as e:       # a full disk: OSError from safetensors, RuntimeError from torch.save
         shutil.rmtree(tmp, ignore_errors=True)
         free = shutil.disk_usage(out_dir).free
-        raise OSError(e.errno, f"could not write checkpoint {final}: {e.strerror or e} ({free / 2**20:.0f} MiB "
-                               "free on that disk); the last good checkpoint is kept. Free space or choose another "
-                               "--out") from e
+        need = sum(v.numel() * v.element_size() for v in weights.values() if torch.is_tensor(v))
+        if not isinstance(e, OSError) and free >= need:
+            raise
+        why = 'no space left' if free < need else (e.strerror or str(e))
+        raise OSError(getattr(e, 'errno', None) or 28, f"could not write checkpoint {final}: {why} "
+                      f"({free / 2**20:.0f} MiB free on that disk); the last good checkpoint is kept. Free space or "
+                      "choose another --out") from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
