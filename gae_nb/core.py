@@ -19,9 +19,10 @@ import tyro
 __all__ = ['PRECISIONS', 'MANIFEST', 'in_test', 'seed_everything', 'default_device', 'native_bf16', 'resolve_precision',
            'autocast', 'machine_info', 'precision_note', 'default_threads', 'set_threads', 'img_to_tensor',
            'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid', 'show_images', 'file_sha256',
-           'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint', 'latest_checkpoint', 'load_checkpoint',
-           'checkpoint_id', 'same_checkpoint', 'output_folder', 'publish_output', 'strip_prefix', 'batched',
-           'device_of', 'to_rgb', 'config_from_dict', 'override', 'parse_cli']
+           'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint', 'checkpoint_problems',
+           'latest_checkpoint', 'load_checkpoint', 'checkpoint_id', 'same_checkpoint', 'output_folder',
+           'publish_output', 'strip_prefix', 'batched', 'device_of', 'to_rgb', 'config_from_dict', 'override',
+           'parse_cli']
 
 # %% ../nbs/00_core.ipynb #04b671a4
 def in_test() -> bool:
@@ -310,6 +311,10 @@ def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None
             shutil.rmtree(old, ignore_errors=True)
     return final
 
+def checkpoint_problems(out_dir) -> str:
+    "What is wrong with each checkpoint of run folder `out_dir`, for an error message."
+    return '; '.join(f'{c.name}: {verify_checkpoint(c) or "intact"}' for c in sorted(Path(out_dir).glob('ckpt-*')))
+
 def latest_checkpoint(out_dir, quiet: bool = False) -> Path | None:
     """The newest intact checkpoint of run folder `out_dir`: the one `latest` points to, or, when that one is missing
     or fails its manifest, the newest one that verifies (with a warning naming both). None when there is none."""
@@ -337,9 +342,8 @@ def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
     path = Path(path)
     if (path / 'latest').exists() or (path.is_dir() and any(path.glob('ckpt-*'))):
         run, path = path, latest_checkpoint(path, quiet=True)
-        if path is None and (cks := sorted(run.glob('ckpt-*'))):
-            raise ValueError(f"no intact checkpoint in {run}: "
-                             + '; '.join(f'{c.name}: {verify_checkpoint(c)}' for c in cks))
+        if path is None and any(run.glob('ckpt-*')):
+            raise ValueError(f"no intact checkpoint in {run}: {checkpoint_problems(run)}")
     if path is None or not (path / 'model.safetensors').exists():
         raise FileNotFoundError(
             f"no checkpoint at {path}: expected a folder with model.safetensors (or a run folder with a 'latest' file)"

@@ -13,7 +13,7 @@ import torch.nn as nn
 from torch.utils.data import DataLoader, Sampler
 from accelerate import Accelerator, DistributedDataParallelKwargs
 from tqdm.auto import tqdm
-from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint, verify_checkpoint, autocast,
+from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint, checkpoint_problems, autocast,
                          resolve_precision, precision_note, machine_info, set_threads, PRECISIONS)
 
 # %% auto #0
@@ -174,8 +174,9 @@ def _average_grads(acc, params: list) -> None:
         if p.grad is not None:
             p.grad.copy_(acc.reduce(p.grad, reduction='mean'))
 
-def _load_state(ck, model, arch, ema, opt, sched, opt_d):
-    "Restore weights, EMA and optimiser states from checkpoint `ck`; returns (step, history, rng states)."
+def _load_state(ck, model, arch, config, ema, opt, sched, opt_d):
+    """Restore weights, EMA and optimiser states from checkpoint `ck`, after checking that it was written for this
+    model (`arch`) and run (`config`); returns (step, history, rng states, the allowed config changes)."""
     weights, state, saved = load_checkpoint(ck)
     if diff := config_diff(saved.get('arch', {}), arch):
         raise ValueError(f"checkpoint {ck} was written for another model ({'; '.join(diff)}); "
@@ -190,7 +191,8 @@ def _load_state(ck, model, arch, ema, opt, sched, opt_d):
     sched.load_state_dict(state['scheduler'])
     if opt_d is not None:
         opt_d.load_state_dict(state['optimizer_d'])
-    return state['step'], list(state['history']), state['rng']
+    changed = check_resume_config(saved.get('train', {}), config.get('train', {}))
+    return state['step'], list(state['history']), state['rng'], changed
 
 def _diverged(what: str, step: int, out: Path):
     "Stop a run whose loss or gradients stopped being finite, naming the step and the checkpoint that is kept."
@@ -219,16 +221,15 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
         ema = {n: p.detach().clone() for n, p in gen.items()}                   # the EMA starts as an exact copy
     step, history, rng = 0, [], None
     n_bytes = 4 * sum(p.numel() for p in model.parameters()) * (4 if ema is not None else 3)   # weights, EMA, Adam
-    if acc.is_main_process:
-        prepare_run_dir(out, resume, overwrite, need_bytes=int(1.2 * n_bytes))
+    ck = prepare_run_dir(out, resume, overwrite, int(1.2 * n_bytes)) if acc.is_main_process else None
     acc.wait_for_everyone()
-    if resume and (ck := latest_checkpoint(out, quiet=not acc.is_main_process)) is not None:
-        if changed := check_resume_config(load_checkpoint(ck)[2].get('train', {}), config.get('train', {})):
-            if acc.is_main_process:
-                print(f"resuming {ck} with changed settings: {'; '.join(changed)}")
-        step, history, rng = _load_state(ck, model, arch, ema, opt, sched, opt_d)
+    if resume and not acc.is_main_process:
+        ck = latest_checkpoint(out, quiet=True)
+    if ck is not None:
+        step, history, rng, changed = _load_state(ck, model, arch, config, ema, opt, sched, opt_d)
         if progress and acc.is_main_process:
-            print(f"{desc}: resuming from {ck} (step {step})")
+            print(f"{desc}: resuming from {ck} (step {step})"
+                  + (f" with changed settings: {'; '.join(changed)}" if changed else ''))
     per_proc = cfg.batch_size // acc.num_processes
     if per_proc * acc.num_processes != cfg.batch_size:
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {acc.num_processes} processes")
@@ -344,9 +345,8 @@ def prepare_run_dir(out, resume: bool = False, overwrite: bool = False, need_byt
     if resume:
         ck = latest_checkpoint(out)
         if ck is None and cks:
-            raise ValueError(f"--resume: no intact checkpoint in {out} ("
-                             + '; '.join(f'{c.name}: {verify_checkpoint(c)}' for c in cks)
-                             + "); start again with --overwrite, or choose another --out")
+            raise ValueError(f"--resume: no intact checkpoint in {out} ({checkpoint_problems(out)}); start again "
+                             "with --overwrite, or choose another --out")
         return ck
     if cks or (out / 'latest').exists():
         if not overwrite:
