@@ -16,8 +16,8 @@ from .train_teacher import TrainTeacherConfig, TEACHER_TRAIN_PRESETS, fit_teache
 from .train_ae import TrainAEConfig, TRAIN_PRESETS, fit
 
 # %% auto #0
-__all__ = ['QUICK_TEACHER', 'QUICK_AE', 'RELEASED', 'cache_root', 'file_lock', 'config_key', 'laptop_recipe', 'laptop_gae',
-           'load_official_ae', 'load_official_dit', 'from_pretrained']
+__all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'cache_root', 'file_lock', 'config_key', 'laptop_recipe',
+           'laptop_gae', 'laptop_sphere_models', 'load_official_ae', 'load_official_dit', 'from_pretrained']
 
 # %% ../nbs/50_hub.ipynb #d610a573
 def cache_root(cache=None) -> Path:
@@ -89,6 +89,19 @@ def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None,
         _train_once(run, lambda resume: fit(cfg, run, resume=resume, progress=progress))
     model, saved = load_gae(run)
     return model, config_from_dict(TrainAEConfig, saved['train']), run
+
+# %% ../nbs/50_hub.ipynb #3873ca52
+SPHERE_AE = {'model.latent_dim': 3, 'teacher': None, 'loss.sp': 0.0}
+
+def laptop_sphere_models(quick: bool | None = None, cache=None, steps: int = 300, changes: dict | None = None,
+                         progress: bool = False) -> dict:
+    """A GAE and a KL-VAE with d = 3 latents (the laptop recipe, no teacher), `steps` long (the shortened recipe
+    under test), each trained once into the cache: {'GAE (d=3)': model, 'KL-VAE (d=3)': model}."""
+    quick = in_test() if quick is None else quick
+    base = {**SPHERE_AE, **({} if quick else {'steps': steps, 'warmup_steps': min(100, steps // 4)}), **(changes or {})}
+    kl = {**base, 'model.posterior': 'kl', 'model.latent_norm': False}
+    return {'GAE (d=3)': laptop_gae(base, quick=quick, cache=cache, progress=progress)[0],
+            'KL-VAE (d=3)': laptop_gae(kl, quick=quick, cache=cache, progress=progress)[0]}
 
 # %% ../nbs/50_hub.ipynb #ae2860c7
 RELEASED = {

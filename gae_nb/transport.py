@@ -48,13 +48,19 @@ def time_grid(steps: int, shift: float = 0.4, t0: float = 0.0, t1: float = 1.0) 
 
 # %% ../nbs/24_transport.ipynb #659f747a
 @torch.no_grad()
-def sample_ode(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4) -> torch.Tensor:
-    "Euler ODE over the shifted grid from t=0 to t=1 (steps - 1 velocity evaluations)."
+def sample_ode(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4,
+               path: bool = False) -> torch.Tensor | tuple:
+    """Euler ODE over the shifted grid from t=0 to t=1 (steps - 1 velocity evaluations). With `path`, returns
+    (ts (steps,), states (steps, *x0.shape), velocities (steps - 1, *x0.shape)): the whole walk, for plots."""
     ts, x = time_grid(steps, shift), x0
+    xs, vs = [x0], []
     for i in range(steps - 1):
         t = torch.full((x.shape[0],), ts[i].item(), device=x.device)
-        x = x + velocity(x, t) * (ts[i + 1] - ts[i]).item()        # x <- x + v dt
-    return x
+        v = velocity(x, t)
+        x = x + v * (ts[i + 1] - ts[i]).item()                      # x <- x + v dt
+        if path:
+            xs.append(x); vs.append(v)
+    return (ts, torch.stack(xs), torch.stack(vs)) if path else x
 
 @torch.no_grad()
 def sample_sde(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4, t0: float = 1e-5,
