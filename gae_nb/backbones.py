@@ -16,7 +16,7 @@ from .data import DataConfig
 from .layers import Frozen
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VFMS', 'VFM', 'DINOv2', 'efficientnet_lite0', 'EfficientNetLite0', 'get_vfm',
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VFMS', 'VFM', 'DINOv2', 'MAE', 'efficientnet_lite0', 'EfficientNetLite0', 'get_vfm',
            'vfm_dim', 'EfficientNetLite0Classifier', 'InceptionFID', 'get_lpips', 'compute_features', 'cached_features',
            'features_of']
 
@@ -101,6 +101,11 @@ class DINOv2(VFM):
         B, N, D = t.shape
         return t.transpose(1, 2).reshape(B, D, self.grid, self.grid)     # (B, dim, grid, grid)
 
+class MAE(DINOv2):
+    """MAE ViT/16 (timm; pretrained by masked pixel reconstruction, the paper's non-semantic teacher of Table 11): the
+    same LayerNorm-ed patch tokens on a grid x grid map as `DINOv2`, from 16-pixel patches."""
+    stride = 16
+
 # %% ../nbs/10_backbones.ipynb #8c8fef04
 def efficientnet_lite0(image_size: int, weights: str | None = None, pretrained: bool = True) -> nn.Module:
     """The whole EfficientNet-Lite0 (`efficientnet_lite_pytorch`), with static 'same' padding for `image_size`; ImageNet
@@ -144,6 +149,8 @@ VFMS = {
     'dinov2_vits14': dict(cls=DINOv2, timm_name='vit_small_patch14_dinov2.lvd142m', dim=384),
     'dinov2_vitb14': dict(cls=DINOv2, timm_name='vit_base_patch14_dinov2.lvd142m', dim=768),
     'dinov2_vitl14': dict(cls=DINOv2, timm_name='vit_large_patch14_dinov2.lvd142m', dim=1024),
+    'mae_vitb16': dict(cls=MAE, timm_name='vit_base_patch16_224.mae', dim=768),
+    'mae_vitl16': dict(cls=MAE, timm_name='vit_large_patch16_224.mae', dim=1024),   # Table 11's MAE-L
     'efficientnet_lite0': dict(cls=EfficientNetLite0, pretrained=True),
     'random': dict(cls=EfficientNetLite0, pretrained=False),
 }

@@ -17,7 +17,8 @@ from .train_ae import TrainAEConfig, TRAIN_PRESETS, fit
 
 # %% auto #0
 __all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'cache_root', 'file_lock', 'config_key', 'laptop_recipe',
-           'laptop_gae', 'laptop_sphere_models', 'load_official_ae', 'load_official_dit', 'from_pretrained']
+           'cached_teacher', 'laptop_gae', 'laptop_sphere_models', 'load_official_ae', 'load_official_dit',
+           'from_pretrained']
 
 # %% ../nbs/50_hub.ipynb #d610a573
 def cache_root(cache=None) -> Path:
@@ -68,6 +69,16 @@ def _train_once(run: Path, train) -> dict:
         )
     return json.loads(done.read_text())
 
+def cached_teacher(tcfg: TrainTeacherConfig, cache=None, progress: bool = False) -> Path:
+    """The teacher run of `tcfg`, trained once into the cache (features cached there too): its folder, with the
+    frozen teacher in `/teacher`."""
+    root = cache_root(cache)
+    tcfg = replace(tcfg, cache_dir=str(root / 'vfm_features'))
+    tdir = root / 'teachers' / config_key(asdict(tcfg))
+    with file_lock(tdir.parent / f'{tdir.name}.lock'):
+        _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress))
+    return tdir
+
 def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None, quick: bool | None = None,
                cache=None, progress: bool = False) -> tuple[GAE, TrainAEConfig, Path]:
     """The tutorials' GAE (`laptop_recipe`), trained once into the cache with its teacher, and loaded: (model, run
@@ -79,10 +90,7 @@ def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None,
     cfg = replace(cfg, cache_dir=features, teacher=cfg.teacher if with_teacher else None)
     key = config_key(asdict(cfg))
     if with_teacher:                                             # the laptop teacher, itself trained once and shared
-        tcfg = replace(tcfg, cache_dir=features)
-        tdir = root / 'teachers' / config_key(asdict(tcfg))
-        with file_lock(tdir.parent / f'{tdir.name}.lock'):
-            _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress))
+        tdir = cached_teacher(tcfg, cache, progress)
         cfg, key = replace(cfg, teacher=str(tdir / 'teacher')), config_key({'ae': key, 'teacher': tdir.name})
     run = root / 'gae' / key
     with file_lock(run.parent / f'{key}.lock'):
@@ -90,7 +98,7 @@ def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None,
     model, saved = load_gae(run)
     return model, config_from_dict(TrainAEConfig, saved['train']), run
 
-# %% ../nbs/50_hub.ipynb #3873ca52
+# %% ../nbs/50_hub.ipynb #ee9c82d0
 SPHERE_AE = {'model.latent_dim': 3, 'teacher': None, 'loss.sp': 0.0}
 
 def laptop_sphere_models(quick: bool | None = None, cache=None, steps: int = 300, changes: dict | None = None,

@@ -131,15 +131,17 @@ def hinge_g_loss(logits_fake: torch.Tensor) -> torch.Tensor:
 ALIGNMENTS = ('latent', 'pre', 'post')
 
 class SemanticAlignment(nn.Module):
-    """L_sp as element-mean MSE, for the 'latent', 'pre' or 'post' paradigm (Section 4.1); pre/post own a learned linear
-    map."""
+    """L_sp as element-mean MSE, for the 'latent', 'pre' or 'post' paradigm (Section 4.1). Post owns a learned linear
+    map d -> C; pre aligns the encoder features directly when their width equals the VFM's (the paper's ViT-L and
+    DINOv2-L are both 1024 wide) and only otherwise through a learned map width -> C (`self.direct` says which)."""
     def __init__(self, mode: str = 'latent', width: int = 1024, latent_dim: int = 32, vfm_dim: int = 1024):
         super().__init__()
         if mode not in ALIGNMENTS:
             raise KeyError(f"unknown alignment {mode!r}; known: {list(ALIGNMENTS)}")
         self.mode = mode
-        self.proj = {'latent': None, 'pre': lambda: nn.Linear(width, vfm_dim, bias=False),
-                     'post': lambda: nn.Linear(latent_dim, vfm_dim, bias=False)}[mode]
+        self.direct = mode == 'pre' and width == vfm_dim
+        pre = lambda: nn.Identity() if self.direct else nn.Linear(width, vfm_dim, bias=False)
+        self.proj = {'latent': None, 'pre': pre, 'post': lambda: nn.Linear(latent_dim, vfm_dim, bias=False)}[mode]
         self.proj = self.proj() if self.proj else None
         self.vfm_norm = RMSNorm(vfm_dim)
     def forward(self, mu: torch.Tensor, h: torch.Tensor, target: torch.Tensor | None = None,

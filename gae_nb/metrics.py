@@ -13,9 +13,9 @@ from .autoencoder import encode_mu
 from .backbones import EfficientNetLite0Classifier, InceptionFID
 
 # %% auto #0
-__all__ = ['FD_EXTRACTORS', 'to_pixels', 'psnr', 'ssim', 'mean_image_baseline', 'bicubic_side', 'bicubic_baseline',
-           'FeatureStats', 'frechet_distance', 'fd_from_stats', 'linear_probe', 'get_extractor', 'extract',
-           'inception_score', 'precision_recall', 'noise_robustness', 'plot_noise_robustness']
+__all__ = ['LP_PROTOCOLS', 'FD_EXTRACTORS', 'to_pixels', 'psnr', 'ssim', 'mean_image_baseline', 'bicubic_side',
+           'bicubic_baseline', 'FeatureStats', 'frechet_distance', 'fd_from_stats', 'linear_probe', 'get_extractor',
+           'extract', 'inception_score', 'precision_recall', 'noise_robustness', 'plot_noise_robustness']
 
 # %% ../nbs/25_metrics.ipynb #2f935523
 def to_pixels(x: torch.Tensor) -> torch.Tensor:
@@ -126,6 +126,15 @@ def linear_probe(train_f: torch.Tensor, train_y: torch.Tensor, val_f: torch.Tens
         acc = lambda x, y: (head(x).argmax(1) == y).float().mean().item()
         return {'top1': acc(xv, val_y), 'train_top1': acc(xt, train_y), 'mode': mode, 'dim': xt.shape[1],
                 'epochs': epochs, 'batch_size': batch_size, 'lr': lr}
+
+LP_PROTOCOLS = {
+    # Appendix I: 100 epochs, batch 2048, SGD at a constant lr 0.008, no weight decay (no momentum or feature
+    # standardisation is mentioned, so none); made for 1.28M ImageNet images (625 steps an epoch)
+    'paper': dict(epochs=100, batch_size=2048, lr=0.008, momentum=0.0, standardize=False),
+    # ours for a few thousand images: the same lr, with momentum, standardised features and smaller batches, so that
+    # the probe converges in seconds instead of stopping after a few hundred plain steps
+    'laptop': dict(epochs=30, batch_size=256, lr=0.008, momentum=0.9, standardize=True),
+}
 
 # %% ../nbs/25_metrics.ipynb #e199a26d
 FD_EXTRACTORS = {'inception': ('FID', InceptionFID), 'effnet_lite0': ('FD-EffNetLite0', EfficientNetLite0Classifier)}

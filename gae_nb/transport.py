@@ -59,7 +59,8 @@ def sample_ode(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: fl
         v = velocity(x, t)
         x = x + v * (ts[i + 1] - ts[i]).item()                      # x <- x + v dt
         if path:
-            xs.append(x); vs.append(v)
+            xs.append(x)
+            vs.append(v)
     return (ts, torch.stack(xs), torch.stack(vs)) if path else x
 
 @torch.no_grad()

@@ -112,7 +112,7 @@ def hypersphere_widget(models: dict, dataset, n: int = 64):
     draw()
     return W.VBox([W.HBox([n_s, img]), W.HBox([proj, which]), out])
 
-# %% ../nbs/40_widgets.ipynb #284a4ac2
+# %% ../nbs/40_widgets.ipynb #adf2fabb
 def _attach(fig, **numbers):
     "Hang the numbers a figure shows on it, for tests and scripts (plotly figures refuse new attributes otherwise)."
     for k, v in numbers.items():
@@ -187,16 +187,19 @@ def norm_angle_figure(models: dict, x: torch.Tensor, y: torch.Tensor, bins: int 
         same = (y[i] == y[k])
         a_same, a_diff = ang[i[same], k[same]].flatten(), ang[i[~same], k[~same]].flatten()
         ax = axs[0, j]
-        ax.hist(norms.numpy(), bins=bins, range=(0, max(norms.max().item(), d ** 0.5) * 1.15), color='C0')   # from 0: a spike stays a spike
+        top = max(norms.max().item(), d ** 0.5) * 1.15
+        ax.hist(norms.numpy(), bins=bins, range=(0, top), color='C0')     # from 0: a spike stays a spike
         ax.axvline(d ** 0.5, color='k', ls='--', lw=1, label=f'√d = {d ** 0.5:.2f}')
         ax.set_title(f'{name}\n|token| = {norms.mean():.2f} ± {norms.std():.2f}', fontsize=9)
-        ax.set_xlabel('token norm'); ax.legend(fontsize=8)
+        ax.set_xlabel('token norm')
+        ax.legend(fontsize=8)
         ax = axs[1, j]
         for v, lab, c in ((a_same, 'same class', 'C2'), (a_diff, 'different class', 'C3')):
             if len(v):
                 ax.hist(v.numpy(), bins=bins, range=(0, 180), density=True, alpha=0.6, color=c,
                         label=f'{lab}: {v.mean():.0f}°')
-        ax.set_xlabel('angle between tokens (degrees)'); ax.legend(fontsize=8)
+        ax.set_xlabel('angle between tokens (degrees)')
+        ax.legend(fontsize=8)
         fig.stats[name] = {'d': d, 'norm_mean': norms.mean().item(), 'norm_std': norms.std().item(),
                            'angle_same': a_same.mean().item() if len(a_same) else float('nan'),
                            'angle_diff': a_diff.mean().item() if len(a_diff) else float('nan')}
@@ -293,7 +296,8 @@ def noise_cloud_figure(model, x: torch.Tensor, sigma: float, n_draws: int = 24, 
                                         f'image | clean decode | noisy decode ({psnr(x[:1], noisy).item():.1f} dB)'])
     fig.add_trace(_sphere_mesh(3 ** 0.5), row=1, col=1)
     fig.add_trace(go.Scatter3d(x=cloud[:, 0].tolist(), y=cloud[:, 1].tolist(), z=cloud[:, 2].tolist(), mode='markers',
-                               name='mu + sigma eps', marker=dict(size=1.5, color='crimson', opacity=0.5)), row=1, col=1)
+                               name='mu + sigma eps', marker=dict(size=1.5, color='crimson', opacity=0.5)),
+                  row=1, col=1)
     fig.add_trace(go.Scatter3d(x=tok[:, 0].tolist(), y=tok[:, 1].tolist(), z=tok[:, 2].tolist(), mode='markers',
                                name='mu (clean)', marker=dict(size=3, color='black')), row=1, col=1)
     fig.add_trace(go.Image(z=_to_rgb(torch.cat([x[:1], model.decode(mu).float(), noisy]))), row=1, col=2)
@@ -351,8 +355,9 @@ def farthest_pair(model, x: torch.Tensor, by: str = 'angle', batch_size: int = 5
     if by == 'angle':
         score = token_angles(mu[ii], mu[jj]).mean((1, 2))
     elif by == 'decode':
-        score = torch.cat([(model.decode(slerp(mu[a], mu[b], 0.5)).float() - model.decode(torch.lerp(mu[a], mu[b], 0.5)).float())
-                           .abs().mean((1, 2, 3)) for a, b in zip(ii.split(batch_size), jj.split(batch_size))])
+        gap = lambda a, b: (model.decode(slerp(mu[a], mu[b], 0.5)).float()
+                            - model.decode(torch.lerp(mu[a], mu[b], 0.5)).float()).abs().mean((1, 2, 3))
+        score = torch.cat([gap(a, b) for a, b in zip(ii.split(batch_size), jj.split(batch_size))])
     else:
         raise ValueError(f"by must be 'angle' or 'decode', got {by!r}")
     k = int(score.argmax())
@@ -436,7 +441,8 @@ def sphere_path_figure(model, xa: torch.Tensor, xb: torch.Tensor, n_tokens: int 
     paths = {'slerp': torch.stack([slerp(ta, tb, t.item(), dim=0) for t in ts]),
              'lerp': torch.stack([torch.lerp(ta, tb, t.item()) for t in ts])}   # (steps, 3, n_tokens)
     fig = go.Figure([_sphere_mesh(3 ** 0.5)])
-    for k, style in (('slerp', dict(color='royalblue', width=5)), ('lerp', dict(color='darkorange', width=5, dash='dash'))):
+    styles = {'slerp': dict(color='royalblue', width=5), 'lerp': dict(color='darkorange', width=5, dash='dash')}
+    for k, style in styles.items():
         p = paths[k]
         for n in range(len(pos)):
             fig.add_trace(go.Scatter3d(x=p[:, 0, n].tolist(), y=p[:, 1, n].tolist(), z=p[:, 2, n].tolist(),
@@ -466,7 +472,7 @@ def sphere_path_widget(model, dataset, pair: tuple[int, int] = (0, 1)):
     draw()
     return W.VBox([W.HBox([i, j]), out])
 
-# %% ../nbs/40_widgets.ipynb #73fde8a5
+# %% ../nbs/40_widgets.ipynb #8c27ece9
 @torch.no_grad()
 def ode_walk(dit, label: int, n: int = 8, steps: int = 50, shift: float = 1.0, cfg_scale: float = 1.0,
              cfg_interval_start: float = 0.0, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -492,7 +498,8 @@ def ode_walk_figure(walk, decode, t: float, title: str = ''):
     ts, xs, guess = walk
     i = int((ts - t).abs().argmin())
     fig, axs = plt.subplots(2, 1, figsize=(min(12, 0.9 * xs.shape[1] + 1), 2.6))
-    for ax, (name, z) in zip(axs, ((f'x_t at t = {ts[i]:.2f}', xs[i]), ('where it is heading: x_t + (1 - t) v', guess[i]))):
+    rows = ((f'x_t at t = {ts[i]:.2f}', xs[i]), ('where it is heading: x_t + (1 - t) v', guess[i]))
+    for ax, (name, z) in zip(axs, rows):
         ax.imshow(image_grid(decode(z).float(), nrow=xs.shape[1]))
         ax.set_title(f'{title}{": " if title else ""}{name}' if ax is axs[0] else name, fontsize=9)
         ax.axis('off')
