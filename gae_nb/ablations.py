@@ -144,7 +144,7 @@ TABLES = {t.key: t for t in [
                'reason; the random-weight network shows what a teacher without semantics does'),
 ]}
 
-# %% ../nbs/45_ablations.ipynb #ffb9d7b9
+# %% ../nbs/45_ablations.ipynb #e4356af8
 @torch.no_grad()
 def score_autoencoder(model, train_ds, val_ds, extractor=None, probe: str = 'laptop', seed: int = 0,
                       sigmas=NOISE_SIGMAS) -> dict:
@@ -169,7 +169,8 @@ def score_autoencoder(model, train_ds, val_ds, extractor=None, probe: str = 'lap
 
 def _verdict(ref: list, arm: list, paper_ref, paper_arm, k: float = 2.0) -> tuple[str, float, float]:
     """Our difference (arm - ref), its standard error, and the verdict: 'within noise' when |difference| <= k
-    standard errors, else 'holds' / 'reversed' against the paper's direction ('no paper number' without one)."""
+    standard errors, else 'holds' / 'reversed' against the paper's direction ('differs; no paper number' without
+    one)."""
     a, r = torch.tensor(arm, dtype=torch.float64), torch.tensor(ref, dtype=torch.float64)
     diff = (a.mean() - r.mean()).item()
     if len(a) < 2 or len(r) < 2:
@@ -178,7 +179,7 @@ def _verdict(ref: list, arm: list, paper_ref, paper_arm, k: float = 2.0) -> tupl
     if abs(diff) <= k * se:
         return 'within noise', diff, se
     if paper_ref is None or paper_arm is None:
-        return 'no paper number', diff, se
+        return 'differs; no paper number', diff, se
     if paper_arm == paper_ref:
         return 'paper: no difference', diff, se
     return ('holds' if (diff > 0) == (paper_arm > paper_ref) else 'reversed'), diff, se
@@ -245,7 +246,7 @@ def plot_table(table: AblationTable, rows: list[dict], path) -> None:
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
-# %% ../nbs/45_ablations.ipynb #592f1c2b
+# %% ../nbs/45_ablations.ipynb #aa597527
 def _slug(name: str) -> str:
     return ''.join(c if c.isalnum() or c in '.=-' else '_' for c in name).strip('_')
 
@@ -292,10 +293,11 @@ def _generation_scores(model, train_ds, run: Path, seed: int, opts: dict) -> dic
 
 def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = None,
               teacher_changes: dict | None = None, probe: str = 'laptop', quick: bool | None = None, cache=None,
-              generation: dict | bool = False, progress: bool = False) -> dict:
+              generation: dict | bool = False, progress: bool = False, train: bool = True) -> dict:
     """Every arm of `TABLES[key]` for each seed (models trained once into the cache and reused; each scored run saved,
     so a killed suite resumes where it stopped), then the summary with verdicts. Writes OUT/table<key>.json, .md
-    and .png; returns the JSON's content."""
+    and .png; returns the JSON's content. `train=False` summarises the runs already scored and lists the others as
+    missing."""
     if key not in TABLES:
         raise KeyError(f"unknown table {key!r}; known: {list(TABLES)}")
     if probe not in LP_PROTOCOLS:
@@ -310,12 +312,15 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
     setting = {'changes': changes, 'teacher_changes': teacher_changes, 'probe': probe, 'quick': quick,
                'generation': gen}
     extractor = get_extractor('effnet_lite0', input_size=128)[1] if 'rfd' in metrics else None
-    runs, skipped, t_all, trained = {}, {}, time.time(), 0
+    runs, skipped, missing, t_all, trained = {}, {}, [], time.time(), 0
     for arm in table.arms:
         for s in seeds:
             f = rdir / f'{_slug(arm.name)}_s{s}.json'
             if f.exists() and json.loads(f.read_text()).get('setting') == json.loads(json.dumps(setting, default=str)):
                 runs.setdefault(arm.name, []).append(json.loads(f.read_text())['scores'])
+                continue
+            if not train:
+                missing.append(f'{arm.name} seed {s}')
                 continue
             t0 = time.time()
             try:
@@ -342,12 +347,13 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
            'seconds': round(time.time() - t_all, 1), 'runs_trained_now': trained,
            'run_seconds': {a.name: [json.loads(f.read_text())['seconds'] for s in seeds
                                     if (f := rdir / f'{_slug(a.name)}_s{s}.json').exists()] for a in table.arms},
-           'runs': runs, 'skipped': skipped, 'summary': rows,
+           'runs': runs, 'skipped': skipped, 'missing': missing, 'summary': rows,
            'paper': {a.name: a.paper for a in table.arms}, 'reference': table.reference}
     _write_json(out / f'table{key}.json', res)
     (out / f'table{key}.md').write_text(f'### {table.title}\n\n{table.claim}\n\n' + markdown_table(table, rows) +
                                         (f'\n\nAt laptop scale: {table.laptop}.' if table.laptop else '') +
-                                        ''.join(f'\n\nSkipped: {a}: {why}' for a, why in skipped.items()) + '\n')
+                                        ''.join(f'\n\nSkipped: {a}: {why}' for a, why in skipped.items()) +
+                                        (f"\n\nNot run yet: {', '.join(missing)}." if missing else '') + '\n')
     if rows:
         plot_table(table, rows, out / f'table{key}.png')
     return res
@@ -365,6 +371,7 @@ def main(argv: list[str] | None = None):
     ap.add_argument('--generation', action='store_true', help='also train a laptop DiT per run: gFD, precision, recall')
     ap.add_argument('--quick', action='store_true', help='the shortened test recipe (plumbing only)')
     ap.add_argument('--cache', default=None, help='model cache (default $GAE_NB_CACHE or ~/.cache/gae_nb)')
+    ap.add_argument('--no_train', action='store_true', help='only summarise the runs already scored in OUT')
     a = ap.parse_args(argv)
     keys = list(TABLES) if a.table == ['all'] else a.table
     for k in keys:
@@ -374,7 +381,7 @@ def main(argv: list[str] | None = None):
     for k in keys:
         r = run_table(k, a.out, tuple(range(a.seeds)), {'steps': a.steps} if a.steps else {},
                       {'steps': a.teacher_steps} if a.teacher_steps else {}, a.probe, a.quick or None, a.cache,
-                      a.generation, progress=True)
+                      a.generation, progress=True, train=not a.no_train)
         print((Path(a.out) / f'table{k}.md').read_text())
         print(f"table {k}: {r['seconds']:.0f} s on this machine ({r['runs_trained_now']} runs trained now, the rest "
               f"from the cache); wrote {a.out}/table{k}.json, .md, .png")
