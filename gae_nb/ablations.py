@@ -6,10 +6,10 @@
 from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-import json, os, time
+import json, time
 import torch
 from fastcore.imports import in_ipython
-from .core import override, batched, latest_checkpoint, machine_info
+from .core import override, batched, latest_checkpoint, machine_info, _atomic_write_text
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
 from .autoencoder import encode_mu
@@ -251,10 +251,8 @@ def _slug(name: str) -> str:
     return ''.join(c if c.isalnum() or c in '.=-' else '_' for c in name).strip('_')
 
 def _write_json(path: Path, obj) -> None:
-    "Write atomically: a killed run leaves the old file or none, never half of one."
-    tmp = path.with_suffix('.tmp')
-    tmp.write_text(json.dumps(obj, indent=1, default=float))
-    os.replace(tmp, path)
+    "Write atomically (`core`'s temporary file + rename): a killed run leaves the old file or none, never half of one."
+    _atomic_write_text(path, json.dumps(obj, indent=1, default=float))
 
 def _ae_arm(table, arm, seed, changes, teacher_changes, quick, cache, extractor, probe, generation, progress):
     model, cfg, run = laptop_gae({**table.changes, **changes, **arm.ae, 'seed': seed},
