@@ -58,10 +58,12 @@ def laptop_recipe(changes: dict | None = None, teacher_changes: dict | None = No
                                                       **(teacher_changes or {})})
     return tcfg, cfg
 
-def _train_once(run: Path, train) -> dict:
+def _train_once(run: Path, train, what: str = 'model') -> dict:
     "Run `train(resume)` into `run` unless it already finished; return its DONE record. Callers hold the lock."
     done = run / 'DONE.json'
     if not done.exists():
+        if not in_test():
+            print(f'{what} not cached yet: training it once into {run} (later calls load it)', flush=True)
         t0 = time.time()
         train(latest_checkpoint(run) is not None)
         done.write_text(
@@ -69,20 +71,22 @@ def _train_once(run: Path, train) -> dict:
         )
     return json.loads(done.read_text())
 
-def cached_teacher(tcfg: TrainTeacherConfig, cache=None, progress: bool = False) -> Path:
+def cached_teacher(tcfg: TrainTeacherConfig, cache=None, progress: bool | None = None) -> Path:
     """The teacher run of `tcfg`, trained once into the cache (features cached there too): its folder, with the
-    frozen teacher in `/teacher`."""
+    frozen teacher in `/teacher`. A cold run shows its progress (not under test) unless `progress=False`."""
+    progress = not in_test() if progress is None else progress
     root = cache_root(cache)
     tcfg = replace(tcfg, cache_dir=str(root / 'vfm_features'))
     tdir = root / 'teachers' / config_key(asdict(tcfg))
     with file_lock(tdir.parent / f'{tdir.name}.lock'):
-        _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress))
+        _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress), 'laptop teacher')
     return tdir
 
 def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None, quick: bool | None = None,
-               cache=None, progress: bool = False) -> tuple[GAE, TrainAEConfig, Path]:
+               cache=None, progress: bool | None = None) -> tuple[GAE, TrainAEConfig, Path]:
     """The tutorials' GAE (`laptop_recipe`), trained once into the cache with its teacher, and loaded: (model, run
     config, run folder)."""
+    progress = not in_test() if progress is None else progress          # a cold run shows its progress
     tcfg, cfg = laptop_recipe(changes, teacher_changes, quick)
     root = cache_root(cache)
     features = str(root / 'vfm_features')
@@ -94,7 +98,7 @@ def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None,
         cfg, key = replace(cfg, teacher=str(tdir / 'teacher')), config_key({'ae': key, 'teacher': tdir.name})
     run = root / 'gae' / key
     with file_lock(run.parent / f'{key}.lock'):
-        _train_once(run, lambda resume: fit(cfg, run, resume=resume, progress=progress))
+        _train_once(run, lambda resume: fit(cfg, run, resume=resume, progress=progress), 'laptop GAE')
     model, saved = load_gae(run)
     return model, config_from_dict(TrainAEConfig, saved['train']), run
 
@@ -102,7 +106,7 @@ def laptop_gae(changes: dict | None = None, teacher_changes: dict | None = None,
 SPHERE_AE = {'model.latent_dim': 3, 'teacher': None, 'loss.sp': 0.0}
 
 def laptop_sphere_models(quick: bool | None = None, cache=None, steps: int = 300, changes: dict | None = None,
-                         progress: bool = False) -> dict:
+                         progress: bool | None = None) -> dict:
     """A GAE and a KL-VAE with d = 3 latents (the laptop recipe, no teacher), `steps` long (the shortened recipe
     under test), each trained once into the cache: {'GAE (d=3)': model, 'KL-VAE (d=3)': model}."""
     quick = in_test() if quick is None else quick
