@@ -15,6 +15,8 @@ import html, json, re, shutil, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / 'docs'))
+from run_notebooks import stale_cells  # noqa: E402  (the same staleness test as nbs/92_notebook_outputs)
 GROUPS = {'0': '1 · building blocks', '1': '2 · backbones', '2': "3 · the paper's pieces", '3': '4 · the jobs',
           '4': '5 · exploration', '5': '5 · exploration', '9': 'checks'}
 
@@ -62,7 +64,8 @@ def _nav(current: str, depth: int) -> str:
         for nb in nbs:
             rel = nb.relative_to(ROOT).with_suffix('.html').as_posix()
             cur = ' class="cur"' if rel == current else ''
-            links.append(f'<li><a href="{up}{rel}"{cur}>{html.escape(nb.stem[:2])} · {html.escape(title_of(nb))}</a></li>')
+            name = f'{html.escape(nb.stem[:2])} · {html.escape(title_of(nb))}'
+            links.append(f'<li><a href="{up}{rel}"{cur}>{name}</a></li>')
         items.append(f'<h4>{html.escape(group)}</h4><ul>{"".join(links)}</ul>')
     return f'<nav class="gae-nav">{"".join(items)}</nav>'
 
@@ -89,8 +92,8 @@ body { margin-left: 300px !important; }
 
 def _rewrite_links(page_html: str) -> str:
     "Links to notebooks point at their pages."
-    return re.sub(r'href="(?!https?:)([^"#]*?)\.ipynb(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"',
-                  page_html)
+    to_page = lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"'
+    return re.sub(r'href="(?!https?:)([^"#]*?)\.ipynb(#[^"]*)?"', to_page, page_html)
 
 
 def _strip_cdn(page_html: str) -> str:
@@ -104,8 +107,8 @@ def _plotly_html(fig: dict, n: int) -> str:
     height = (fig.get('layout') or {}).get('height') or 450
     payload = json.dumps({'data': fig.get('data', []), 'layout': fig.get('layout', {})}).replace('</', '<\\/')
     return (f'<div id="{div}" class="plotly-graph-div" style="height:{height}px; width:100%;"></div>'
-            f'<script>(function(){{var f = {payload}; Plotly.newPlot("{div}", f.data, f.layout, {{responsive: true}});}})();'
-            '</script>')
+            f'<script>(function(){{var f = {payload};'
+            f' Plotly.newPlot("{div}", f.data, f.layout, {{responsive: true}});}})();</script>')
 
 
 def _prepare(nb: dict) -> dict:
@@ -130,8 +133,7 @@ def _prepare(nb: dict) -> dict:
 
 
 def _run_note(nb_path: Path, nb: dict) -> str:
-    sys.path.insert(0, str(ROOT / 'docs'))
-    from run_notebooks import stale_cells
+    "The page's footer: how and when its outputs were made, and whether they still match the code."
     run = nb.get('metadata', {}).get('gae_nb_run')
     if not run: return '<div class="gae-run stale">This notebook has no stored outputs.</div>'
     m = run['machine']

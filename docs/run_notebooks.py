@@ -90,16 +90,12 @@ def _commit() -> str:
 
 
 ANSI = re.compile(r'\x1b\[[0-9;]*[A-Za-z]')
+TORCH_LOG = re.compile(r'[WI]\d{4} [\d:.]+ \d+ torch/[^\n]*\n?')
 
 
 def _noise(o: dict) -> bool:
     "Outputs that say nothing to a reader: bare terminal control codes (a cleared progress bar), torch's C++ log lines."
-    if o.get('output_type') != 'stream': return False
-    text = ANSI.sub('', ''.join(o.get('text', '')))
-    return not text.strip() or all(re.match(r'[WI]\d{4} [\d:.]+ \d+ torch/', l) for l in text.strip().splitlines())
-
-
-TORCH_LOG = re.compile(r'[WI]\d{4} [\d:.]+ \d+ torch/[^\n]*\n?')
+    return o.get('output_type') == 'stream' and not ANSI.sub('', TORCH_LOG.sub('', ''.join(o.get('text', '')))).strip()
 
 
 def _squash(o: dict) -> dict:
@@ -122,7 +118,7 @@ def run_one(path: Path, slow: bool = False) -> float:
     "Execute `path` in this process with the learner's recipe and write its outputs and run record into it."
     os.environ.pop('IN_TEST', None)
     import plotly.io as pio                                     # in this process only: kernels a notebook starts keep
-    pio.renderers.default = 'plotly_mimetype+png'               # their own default (interactive in Jupyter, + a picture)
+    pio.renderers.default = 'plotly_mimetype+png'               # their own default (live in Jupyter, + a picture)
     os.environ.setdefault('GAE_NB_REGENERATING', _rel(path))     # 92_notebook_outputs does not judge these yet
     from execnb.nbio import read_nb, write_nb
     from execnb.shell import CaptureShell
@@ -147,7 +143,8 @@ def run_one(path: Path, slow: bool = False) -> float:
             if 'application/vnd.plotly.v1+json' in data:
                 data['application/vnd.plotly.v1+json'] = _round(data['application/vnd.plotly.v1+json'])
     nb.metadata['gae_nb_run'] = {
-        'commit': _commit(), 'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'), 'seconds': round(seconds),
+        'commit': _commit(), 'date': datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+        'seconds': round(seconds),
         'machine': _machine(), 'recipe': 'learner (IN_TEST unset)' + (', #| slow cells run' if slow else
                                                                       ', #| slow cells not run'),
         'code_hashes': [cell_hash(c.source) for c in nb.cells if c.cell_type == 'code']}
@@ -158,7 +155,8 @@ def run_one(path: Path, slow: bool = False) -> float:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ['--one']:
-        run_one(Path(argv[1]).resolve(), slow='--slow' in argv); return 0
+        run_one(Path(argv[1]).resolve(), slow='--slow' in argv)
+        return 0
     paths = [Path(a).resolve() for a in argv if not a.startswith('--')]
     if '--check' in argv:
         bad = {_rel(p): stale_cells(p) for p in (paths or notebooks())}
