@@ -24,8 +24,9 @@ from .sample import generate, class_uniform_labels, SAMPLE_PRESETS
 from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root
 
 # %% auto #0
-__all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'GENERATION_ARMS', 'Arm', 'AblationTable', 'score_autoencoder', 'summarize',
-           'markdown_table', 'plot_table', 'run_table', 'main', 'with_teacher', 'generation_ablation']
+__all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'Arm', 'AblationTable', 'score_autoencoder',
+           'summarize', 'markdown_table', 'plot_table', 'run_table', 'main', 'suite_rows', 'suite_table',
+           'with_teacher', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -386,6 +387,71 @@ def main(argv: list[str] | None = None):
 
 if __name__ == '__main__' and not in_ipython():
     main()
+
+# %% ../nbs/45_ablations.ipynb #bd206fc9
+SUITE_METRICS = ('psnr', 'rfd', 'lp', 'teacher_lp', 'gfd')   # the metrics the paper's claims are stated in
+_SHORT = {'1': 'alignment', '2': 'downsampler', '4': 'C_sigma, d', '6': 'lambda_sp', '7': 'norm vs KL', '8': 'AE size',
+          '11': 'teacher semantics'}
+
+def suite_rows(out='results') -> list[dict]:
+    """Every comparison of the tables scored in `out`: per non-reference arm and claim metric, the paper's pair of
+    numbers, ours and the verdict."""
+    rows = []
+    for k, table in TABLES.items():
+        f = Path(out) / f'table{k}.json'
+        if not f.exists():
+            continue
+        j = json.loads(f.read_text())
+        s = {(r['arm'], r['metric']): r for r in j['summary']}
+        for arm in table.arms:
+            ref = table.reference[arm.group]
+            if arm.name == ref:
+                continue
+            if arm.name in j.get('skipped', {}):
+                rows.append({'table': k, 'arm': arm.name, 'reference': ref, 'metric': None,
+                             'verdict': 'skipped: ' + j['skipped'][arm.name].split(':')[0]})
+                continue
+            for m in table.metrics:
+                a, r = s.get((arm.name, m)), s.get((ref, m))
+                if m not in SUITE_METRICS or a is None or r is None or (a['paper'] is None and r['paper'] is None):
+                    continue
+                rows.append({'table': k, 'arm': arm.name, 'reference': ref, 'metric': m,
+                             'paper': (a['paper'], r['paper']), 'ours': ((a['mean'], a['std']), (r['mean'], r['std'])),
+                             'n': min(a['n'], r['n']), 'verdict': a.get('verdict', '')})
+    return rows
+
+def suite_table(out='results') -> str:
+    "`suite_rows` as Markdown, with what each table's runs took on the machine that ran them, and the tables not run."
+    num = lambda v: '—' if v is None else f'{v:g}'
+    ms = lambda p: f'{p[0]:.3g} ± {p[1]:.2g}'
+    lines = ['| table | arm vs reference | metric | paper | ours: mean ± std (n) | verdict |',
+             '|---|---|---|---|---|---|']
+    for r in suite_rows(out):
+        what = f"{r['table']} ({_SHORT[r['table']]})", f"{r['arm']} vs {r['reference']}"
+        if r['metric'] is None:
+            lines.append(f"| {what[0]} | {what[1]} | — | — | — | {r['verdict']} |")
+            continue
+        paper = f"{num(r['paper'][0])} vs {num(r['paper'][1])}"
+        lines.append(f"| {what[0]} | {what[1]} | {METRICS[r['metric']][0]} | {paper} "
+                     f"| {ms(r['ours'][0])} vs {ms(r['ours'][1])} ({r['n']}) | {r['verdict']} |")
+    cost, todo = [], []
+    for k in TABLES:
+        f = Path(out) / f'table{k}.json'
+        if not f.exists():
+            todo.append(k)
+            continue
+        j = json.loads(f.read_text())
+        m = j['machine']
+        secs = [s for v in j['run_seconds'].values() for s in v]
+        cost.append(f"{k}: {sum(secs) / 60:.0f} min for {len(secs)} runs ({m['cpu_capability']}, {m['threads']} thread"
+                    f"{'s' if m['threads'] > 1 else ''})")
+    if cost:
+        lines.append('\nTime of each table\'s runs where they ran (a run found in the model cache counts only its '
+                     'scoring): ' + '; '.join(cost) + '.')
+    if todo:
+        lines.append(f"Not run yet: Table{'s' if len(todo) > 1 else ''} {', '.join(todo)} "
+                     f"(`python -m gae_nb.ablations --table {' '.join(todo)} --seeds 3`).")
+    return '\n'.join(lines)
 
 # %% ../nbs/45_ablations.ipynb #63c1c8db
 def with_teacher(changes: dict | None, teacher_changes: dict | None, out: Path):
