@@ -4,29 +4,30 @@
 
 # %% ../nbs/45_ablations.ipynb #fc9db8d1
 from __future__ import annotations
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
-import json, time
+import json, math, time
 import torch
 from fastcore.imports import in_ipython
-from .core import override, batched, latest_checkpoint, machine_info, _atomic_write_text
+from .core import (override, batched, latest_checkpoint, machine_info, autocast, resolve_precision,
+                         _atomic_write_text)
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
 from .autoencoder import encode_mu
 from .teachers import SemanticTeacher, teacher_latents
 from .metrics import (get_extractor, extract, FeatureStats, fd_from_stats, precision_recall, noise_robustness,
                             linear_probe, LP_PROTOCOLS)
-from .train_teacher import fit_teacher, run_features
-from .train_ae import fit
+from .train_teacher import run_features
 from .extract import extract_latents
 from .train_dit import DIT_TRAIN_PRESETS, fit_dit
-from .sample import generate, class_uniform_labels, SAMPLE_PRESETS
-from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root
+from .sample import generate, random_labels, SAMPLE_PRESETS
+from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_key
 
 # %% auto #0
-__all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'Arm', 'AblationTable', 'score_autoencoder',
-           'summarize', 'markdown_table', 'plot_table', 'run_table', 'main', 'suite_rows', 'suite_table',
-           'with_teacher', 'generation_ablation']
+__all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_SAMPLING', 'Arm', 'AblationTable',
+           'score_autoencoder', 'summarize', 'mean_std', 'markdown_table', 'plot_table', 'run_table', 'main',
+           'suite_rows', 'suite_table', 'GenArm', 'generation_table', 'held_out_reference', 'dit_scores',
+           'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -205,6 +206,10 @@ def summarize(table: AblationTable, runs: dict, k: float = 2.0) -> list[dict]:
             rows.append(row)
     return rows
 
+def mean_std(mean: float, std: float) -> str:
+    "The one format of mean ± std in every table of the suite: 3 significant digits, 2 for the spread."
+    return f'{mean:.3g} ± {std:.2g}'
+
 def markdown_table(table: AblationTable, rows: list[dict]) -> str:
     "The summary as Markdown: one line per arm, 'mean ± std (paper: x) verdict' per metric."
     ms = [m for m in table.metrics if any(r['metric'] == m for r in rows)]
@@ -218,7 +223,7 @@ def markdown_table(table: AblationTable, rows: list[dict]) -> str:
             if r is None:
                 cells.append('—')
                 continue
-            c = f"{r['mean']:.3g} ± {r['std']:.2g}" + (f" [{r['paper']:g}]" if r['paper'] is not None else '')
+            c = mean_std(r['mean'], r['std']) + (f" [{r['paper']:g}]" if r['paper'] is not None else '')
             c += f" {r['verdict']}" if 'verdict' in r else (' (reference)' if r['arm'] == r['reference'] else '')
             cells.append(c)
         lines.append(f'| {arm.name} | ' + ' | '.join(cells) + ' |')
@@ -260,8 +265,12 @@ def _ae_arm(table, arm, seed, changes, teacher_changes, quick, cache, extractor,
                                  {**table.teacher_changes, **teacher_changes, **arm.teacher}, quick, cache, progress)
     train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
     score = score_autoencoder(model, train_ds, val_ds, extractor, probe, seed)
-    if generation:
-        score.update(_generation_scores(model, train_ds, run, seed, generation))
+    if generation is not None:                                # {}: the defaults
+        o = generation
+        ref = held_out_reference(cfg, o.get('n_ref', 1000))
+        last = dit_scores(model, cfg, run, seed, ref, n_gen=o.get('n_gen', 500), dit_changes=o.get('dit'),
+                          sampling=o.get('sample'), last_only=True)[-1]
+        score.update({'gfd': last['fd'], 'precision': last['precision'], 'recall': last['recall']})
     return score
 
 def _teacher_arm(table, arm, seed, changes, teacher_changes, quick, cache, probe, progress):
@@ -272,23 +281,6 @@ def _teacher_arm(table, arm, seed, changes, teacher_changes, quick, cache, probe
     (ft, yt), (fv, yv) = run_features(replace(tcfg, cache_dir=str(cache_root(cache) / 'vfm_features')), teacher.vfm)
     zt, zv = teacher_latents(teacher, ft), teacher_latents(teacher, fv)
     return {'teacher_lp': 100 * linear_probe(zt, yt, zv, yv, 'flatten', seed=seed, **LP_PROTOCOLS[probe])['top1']}
-
-def _generation_scores(model, train_ds, run: Path, seed: int, opts: dict) -> dict:
-    "gFD-EffNetLite0 and k-NN precision/recall of a laptop DiT trained on this autoencoder's latents (held-out images)."
-    ext = get_extractor('effnet_lite0', input_size=128)[1]
-    held = get_dataset(train_ds.name or 'fashion_mnist', 'val', n=opts.get('n_ref', 1000), size=model.cfg.image_size,
-                       channels=model.cfg.in_chans, seed=seed + 1000)
-    f_ref = extract(ext, held.batch(range(len(held)))[0])[0]
-    extract_latents(model, train_ds, run / 'latents', progress=False)
-    lat = LatentDataset(run / 'latents')
-    dcfg = override(DIT_TRAIN_PRESETS['laptop'], {'latents': str(run / 'latents'), 'seed': seed, **opts.get('dit', {})})
-    fit_dit(dcfg, run / 'dit', progress=False, data=lat, resume=latest_checkpoint(run / 'dit') is not None)
-    dit = load_dit(run / 'dit')[0]
-    lap = override(SAMPLE_PRESETS['laptop'], opts.get('sample', {}))
-    labels = class_uniform_labels(dit.cfg.num_classes, max(1, opts.get('n_gen', 500) // max(1, dit.cfg.num_classes)))
-    z = generate(dit, labels, lap.sampler, lap.steps, lap.shift, lap.cfg_scale, lap.cfg_interval_start, seed=seed)
-    s = _score(ext, FeatureStats().update(f_ref), f_ref, batched(model.decode, lat.denormalize(z), 256).clamp(-1, 1))
-    return {'gfd': s['fd'], 'precision': s['precision'], 'recall': s['recall']}
 
 def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = None,
               teacher_changes: dict | None = None, probe: str = 'laptop', quick: bool | None = None, cache=None,
@@ -361,32 +353,37 @@ def main(argv: list[str] | None = None):
     "Rebuild the paper's ablation tables at laptop scale: every arm over seeds, mean ± std, paper's number, verdict."
     import argparse
     ap = argparse.ArgumentParser(prog='python -m gae_nb.ablations', description=main.__doc__)
-    ap.add_argument('--table', nargs='+', default=['7'], help=f"tables to run: {' '.join(TABLES)} or all")
+    ap.add_argument('--table', nargs='+', default=['7'],
+                    help=f"tables to run: {' '.join(TABLES)}, all (every table) or generation (the DiT ablation)")
     ap.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 per arm')
     ap.add_argument('--out', default='results', help='OUT/table<N>.json, .md, .png; OUT/table<N>/: a file a run')
     ap.add_argument('--steps', type=int, default=None, help='autoencoder steps (default: the laptop preset)')
     ap.add_argument('--teacher_steps', type=int, default=None, help='teacher steps (default: the laptop preset)')
     ap.add_argument('--probe', default='laptop', choices=list(LP_PROTOCOLS), help='linear-probe protocol')
-    ap.add_argument('--generation', action='store_true', help='also train a laptop DiT per run: gFD, precision, recall')
+    ap.add_argument('--generation', action='store_true',
+                    help='also train a laptop DiT per autoencoder: gFD, precision, recall columns')
     ap.add_argument('--quick', action='store_true', help='the shortened test recipe (plumbing only)')
     ap.add_argument('--cache', default=None, help='model cache (default $GAE_NB_CACHE or ~/.cache/gae_nb)')
     ap.add_argument('--no_train', action='store_true', help='only summarise the runs already scored in OUT')
     a = ap.parse_args(argv)
     keys = list(TABLES) if a.table == ['all'] else a.table
     for k in keys:
-        if k not in TABLES:
-            ap.error(f"unknown table {k!r}; known: {' '.join(TABLES)} or all")
+        if k not in TABLES and k != 'generation':
+            ap.error(f"unknown table {k!r}; known: {' '.join(TABLES)}, all or generation")
     print(f"# {machine_info()}")
     for k in keys:
+        if k == 'generation':
+            r = generation_ablation(a.out, tuple(range(a.seeds)), quick=a.quick or None, cache=a.cache, progress=True)
+            print((Path(a.out) / 'generation.md').read_text())
+            took = sum(s for v in r['run_seconds'].values() for s in v)
+            print(f"generation: the runs took {took / 60:.0f} min on this machine; wrote {a.out}/generation.*")
+            continue
         r = run_table(k, a.out, tuple(range(a.seeds)), {'steps': a.steps} if a.steps else {},
                       {'steps': a.teacher_steps} if a.teacher_steps else {}, a.probe, a.quick or None, a.cache,
                       a.generation, progress=True, train=not a.no_train)
         print((Path(a.out) / f'table{k}.md').read_text())
         print(f"table {k}: {r['seconds']:.0f} s on this machine ({r['runs_trained_now']} runs trained now, the rest "
               f"from the cache); wrote {a.out}/table{k}.json, .md, .png")
-
-if __name__ == '__main__' and not in_ipython():
-    main()
 
 # %% ../nbs/45_ablations.ipynb #bd206fc9
 SUITE_METRICS = ('psnr', 'rfd', 'lp', 'teacher_lp', 'gfd')   # the metrics the paper's claims are stated in
@@ -411,9 +408,9 @@ def suite_rows(out='results') -> list[dict]:
                 rows.append({'table': k, 'arm': arm.name, 'reference': ref, 'metric': None,
                              'verdict': 'skipped: ' + j['skipped'][arm.name].split(':')[0]})
                 continue
-            for m in table.metrics:
+            for m in SUITE_METRICS:                          # gFD too, where the table ran with --generation
                 a, r = s.get((arm.name, m)), s.get((ref, m))
-                if m not in SUITE_METRICS or a is None or r is None or (a['paper'] is None and r['paper'] is None):
+                if a is None or r is None or (a['paper'] is None and r['paper'] is None):
                     continue
                 rows.append({'table': k, 'arm': arm.name, 'reference': ref, 'metric': m,
                              'paper': (a['paper'], r['paper']), 'ours': ((a['mean'], a['std']), (r['mean'], r['std'])),
@@ -423,7 +420,7 @@ def suite_rows(out='results') -> list[dict]:
 def suite_table(out='results') -> str:
     "`suite_rows` as Markdown, with what each table's runs took on the machine that ran them, and the tables not run."
     num = lambda v: '—' if v is None else f'{v:g}'
-    ms = lambda p: f'{p[0]:.3g} ± {p[1]:.2g}'
+    ms = lambda p: mean_std(*p)
     lines = ['| table | arm vs reference | metric | paper | ours: mean ± std (n) | verdict |',
              '|---|---|---|---|---|---|']
     for r in suite_rows(out):
@@ -454,74 +451,178 @@ def suite_table(out='results') -> str:
     return '\n'.join(lines)
 
 # %% ../nbs/45_ablations.ipynb #63c1c8db
-def with_teacher(changes: dict | None, teacher_changes: dict | None, out: Path):
-    "Stage 1 for every arm: the teacher of `hub.laptop_recipe`, trained once into `out/teacher`; the AE run reading it."
-    tcfg, base = laptop_recipe(changes, teacher_changes, quick=False)
-    fit_teacher(replace(tcfg, cache_dir=base.cache_dir), out / 'teacher', progress=False)
-    return replace(base, teacher=str(out / 'teacher' / 'teacher'))
+@dataclass
+class GenArm:
+    "An arm of the generation ablation: its autoencoder's changes to the laptop recipe, and what it is compared with."
+    ae: dict                                      # autoencoder changes (dotted TrainAEConfig names)
+    reference: str | None = None                  # the arm it is compared with (None: a reference only)
+    paper: float | None = None                    # the paper's gFID of this arm (no CFG, 80 epochs)
+    source: str = ''                              # where the paper's number comes from
 
 GENERATION_ARMS = {
-    'gae': {},
-    'kl_vae': {'model.posterior': 'kl', 'model.latent_norm': False, 'loss.sp': 0.0, 'teacher': None},
-    'no_teacher': {'loss.sp': 0.0, 'teacher': None},
-    'no_noise': {'model.C_sigma': 0.0},
+    'GAE': GenArm({}, paper=2.36, source='Tables 4, 6, 8, 11: lambda_sp 1, C_sigma 0.1'),
+    'no teacher': GenArm({'loss.sp': 0.0}, 'GAE', 12.55, 'Tables 6 and 7: lambda_sp 0'),
+    'KL-VAE': GenArm({'model.posterior': 'kl', 'model.latent_norm': False, 'loss.sp': 0.0}, 'no teacher', 16.72,
+                     'Table 7: KL weight 0.1, no teacher'),
+    'no noise': GenArm({'model.C_sigma': 0.0}, 'GAE', None, 'no C_sigma = 0 arm in the paper'),
 }
+# The paper's ablation protocol (VA-VAE's): ODE sampler, no CFG, random labels; here with fewer steps and samples.
+GEN_SAMPLING = {'sampler': 'ode', 'steps': 50, 'shift': SAMPLE_PRESETS['laptop'].shift, 'cfg_scale': 1.0}
 
 def _score(ext, stats_ref, f_ref, images) -> dict:
     f = extract(ext, images)[0]
     return {'fd': fd_from_stats(stats_ref, FeatureStats().update(f)), **precision_recall(f_ref, f)}
 
 def _plot_convergence(res: dict, path) -> None:
+    "gFD, precision and recall against DiT steps: each arm's mean ± std over seeds (the paper's convergence figure)."
     import matplotlib.pyplot as plt
-    fig, axs = plt.subplots(1, 3, figsize=(11, 3))
-    for arm, runs in res['arms'].items():
+    fig, axs = plt.subplots(1, 3, figsize=(11, 3.2))
+    for arm, runs in res['runs'].items():
         steps = [r['step'] for r in runs[0]]
         for ax, key in zip(axs, ('fd', 'precision', 'recall')):
             v = torch.tensor([[r[key] for r in run] for run in runs])
-            ax.errorbar(steps, v.mean(0), yerr=v.std(0) if len(runs) > 1 else None, label=arm, capsize=3)
-            ax.set_xlabel('DiT steps')
-            ax.set_ylabel(key if key != 'fd' else 'FD-EffNetLite0')
+            ax.errorbar(steps, v.mean(0), yerr=v.std(0) if len(runs) > 1 else None, label=arm, capsize=3, marker='o')
+            ax.set_xlabel('DiT training steps')
+            ax.set_ylabel({'fd': 'gFD-EffNetLite0 ↓', 'precision': 'precision ↑', 'recall': 'recall ↑'}[key])
     axs[0].legend(fontsize=8)
+    n = max(len(r) for r in res['runs'].values())
+    fig.suptitle(f"one laptop DiT recipe on each arm's latents; mean ± std over {n} seeds", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
-def generation_ablation(out, seeds=(0, 1, 2), eval_every: int = 500, n_gen: int = 300, n_ref: int = 1000,
-                        arms: dict = GENERATION_ARMS, changes: dict | None = None,
-                        teacher_changes: dict | None = None, dit_changes: dict | None = None,
-                        sample_changes: dict | None = None) -> dict:
-    "One DiT recipe on each arm's latents, per seed, scored every `eval_every` steps; writes JSON and a figure."
-    out = Path(out)
-    base = with_teacher(changes, teacher_changes, out)
-    m = base.model
-    held = get_dataset(base.data.name, 'val', n=n_ref, size=m.image_size, channels=m.in_chans, root=base.data.root,
-                       seed=base.seed + 1000)
-    label, ext = get_extractor('effnet_lite0', input_size=128)
+def generation_table(res: dict) -> str:
+    "Markdown: each arm's gFD, precision, recall at the end (mean ± std, verdict on gFD), then its gFD along training."
+    lines = ['| arm | paper gFID | gFD-EffNetLite0 | precision | recall | against | verdict (gFD) |',
+             '|---|---|---|---|---|---|---|']
+    for s in res['summary']:
+        ms = ' | '.join(mean_std(s[k]['mean'], s[k]['std']) for k in ('fd', 'precision', 'recall'))
+        paper = f"{s['paper']:g}" if s['paper'] is not None else '—'
+        lines.append(f"| {s['arm']} | {paper} | {ms} | {s['reference'] or '—'} | {s.get('verdict', '—')} |")
+    steps = [e['step'] for e in res['summary'][0]['by_step']]
+    lines += ['', '| arm | ' + ' | '.join(f'gFD at {t} steps' for t in steps) + ' |', '|---|' + '---|' * len(steps)]
+    for s in res['summary']:
+        cells = [mean_std(e['mean'], e['std']) + (f" ({e['verdict']} vs {s['reference']})" if 'verdict' in e else '')
+                 for e in s['by_step']]
+        lines.append(f"| {s['arm']} | " + ' | '.join(cells) + ' |')
+    n, m = res['summary'][0]['fd']['n'], res['machine']
+    took = sum(s for v in res['run_seconds'].values() for s in v)
+    lines.append(f"\nThe first table after {steps[-1]} DiT steps, the second along the training. Mean ± std over {n} "
+                 f"seeds (autoencoder and DiT seeded alike); {res['n_gen']} samples against {res['n_ref']} held-out "
+                 'images. The verdict compares an arm with the one in "against": "within noise" when the gFD '
+                 "difference is at most 2 standard errors, else whether it goes the paper's way (holds) or not "
+                 f"(reversed). The runs took {took / 60:.0f} min ({m['cpu_capability']}, {m['threads']} threads; an "
+                 'autoencoder found in the model cache counts only its DiT).')
+    return '\n'.join(lines)
+
+def held_out_reference(cfg, n_ref: int = 1000) -> tuple:
+    """EfficientNet-Lite0 features of `n_ref` held-out images of the run's data (its test split, seeded apart from
+    training; never used in any training), as (extractor, features, their FeatureStats)."""
+    ext = get_extractor('effnet_lite0', input_size=128)[1]
+    held = get_dataset(cfg.data.name, 'val', n=n_ref, size=cfg.model.image_size, channels=cfg.model.in_chans,
+                       root=cfg.data.root, seed=1000)
     f_ref = extract(ext, held.batch(range(len(held)))[0])[0]
-    stats_ref = FeatureStats().update(f_ref)
-    lap = override(SAMPLE_PRESETS['laptop'], sample_changes or {})
-    res = {'metric': label, 'n_gen': n_gen, 'n_ref': n_ref, 'arms': {}}
-    for arm, arm_changes in arms.items():
-        cfg = override(base, arm_changes)
-        gae = fit(cfg, out / arm / 'gae', progress=False)['model'].eval()
-        train_ds = cfg.data.datasets(m.image_size, m.in_chans, cfg.seed)[0]
-        extract_latents(gae, train_ds, out / arm / 'latents', progress=False)
-        lat = LatentDataset(out / arm / 'latents')
+    return ext, f_ref, FeatureStats().update(f_ref)
+
+def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 1000), n_gen: int = 500,
+               dit_changes: dict | None = None, sampling: dict | None = None, precision: str = 'auto',
+               last_only: bool = False) -> list[dict]:
+    """Train the `laptop` DiT (with `dit_changes`) on the latents of autoencoder `model` (run folder `run`, config
+    `cfg`), both kept in `run`, then score it at each of `eval_steps` and at its last step (only there when
+    `last_only`): `n_gen` samples with random labels, decoded by `model`, against `ref` (`held_out_reference`). The
+    DiT's folder is named by its config, checkpoints included, so the generation ablation and the tables'
+    `--generation` columns share each DiT they both need."""
+    dcfg = override(DIT_TRAIN_PRESETS['laptop'], dit_changes or {})
+    evals = sorted({s for s in eval_steps if 0 < s < dcfg.steps} | {dcfg.steps})
+    smp = {**GEN_SAMPLING, **(sampling or {})}
+    train_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)[0]
+    extract_latents(model, train_ds, run / 'latents', progress=False)
+    lat = LatentDataset(run / 'latents')
+    dcfg = override(dcfg, {'latents': str(run / 'latents'), 'seed': seed, 'ckpt_every': math.gcd(*evals),
+                           'keep_ckpts': 10_000, 'precision': precision})
+    drun = run / f"dit_{config_key(asdict(dcfg))}"
+    fit_dit(dcfg, drun, progress=False, data=lat, resume=latest_checkpoint(drun, quiet=True) is not None)
+    ext, f_ref, stats_ref = ref
+    curve = []
+    for step in evals[-1:] if last_only else evals:
+        dit = load_dit(drun / f'ckpt-{step:07d}')[0]
+        labels = random_labels(max(dit.cfg.num_classes, 1), n_gen, seed=seed)
+        with autocast(precision):
+            z = generate(dit, labels, smp['sampler'], smp['steps'], smp['shift'], smp['cfg_scale'], seed=seed)
+        images = batched(model.decode, lat.denormalize(z.float()), 256).float().clamp(-1, 1)
+        curve.append({'step': step, **_score(ext, stats_ref, f_ref, images)})
+    return curve
+
+def _gfd_verdict(ref: list, arm: list, paper_ref, paper_arm) -> tuple[str, float, float]:
+    "`_verdict` for a lower-is-better score: read on -gFD, so 'holds' means the difference goes the paper's way."
+    neg = lambda v: None if v is None else -v
+    return _verdict([-v for v in ref], [-v for v in arm], neg(paper_ref), neg(paper_arm))
+
+def generation_ablation(out='results', seeds=(0, 1, 2), eval_steps=(500, 1000), n_gen: int = 500,
+                        n_ref: int = 1000, arms: dict = GENERATION_ARMS, changes: dict | None = None,
+                        teacher_changes: dict | None = None, dit_changes: dict | None = None,
+                        sampling: dict | None = None, quick: bool | None = None, cache=None,
+                        precision: str = 'auto', progress: bool = False) -> dict:
+    """One DiT recipe (the `laptop` preset) on each arm's latents, per seed, scored at `eval_steps` and at the end
+    (`dit_scores`). Autoencoders come from the model cache (the ablation tables' own); each (arm, seed) is saved when
+    scored, so a killed run resumes. Writes OUT/generation.json, .md and .png; returns the JSON's content."""
+    out = Path(out)
+    rdir = out / 'generation'
+    rdir.mkdir(parents=True, exist_ok=True)
+    t_all, smp = time.time(), {**GEN_SAMPLING, **(sampling or {})}
+    dsteps = override(DIT_TRAIN_PRESETS['laptop'], dit_changes or {}).steps
+    evals = sorted({s for s in eval_steps if 0 < s < dsteps} | {dsteps})
+    setting = {'evals': evals, 'n_gen': n_gen, 'n_ref': n_ref, 'sampling': smp, 'dit': dit_changes or {},
+               'changes': changes or {}, 'teacher_changes': teacher_changes or {}}
+    ref, runs, secs = None, {}, {}
+    for arm, a in arms.items():
         for s in seeds:
-            dcfg = override(DIT_TRAIN_PRESETS['laptop'], {'latents': str(out / arm / 'latents'), 'seed': s,
-                                                          'ckpt_every': eval_every, 'keep_ckpts': 10_000,
-                                                          **(dit_changes or {})})
-            run = out / arm / f'dit_s{s}'
-            fit_dit(dcfg, run, progress=False, data=lat)
-            curve = []
-            for ck in sorted(run.glob('ckpt-*')):
-                dit, _ = load_dit(ck)
-                labels = class_uniform_labels(dit.cfg.num_classes, max(1, n_gen // dit.cfg.num_classes))
-                z = generate(dit, labels, lap.sampler, lap.steps, lap.shift, lap.cfg_scale, lap.cfg_interval_start,
-                             seed=s)
-                images = batched(gae.decode, lat.denormalize(z), 256)
-                curve.append({'step': int(ck.name.split('-')[1]), **_score(ext, stats_ref, f_ref, images)})
-            res['arms'].setdefault(arm, []).append(curve)
-    (out / 'generation_ablation.json').write_text(json.dumps(res, indent=2))
-    _plot_convergence(res, out / 'generation_ablation.png')
+            f = rdir / f'{_slug(arm)}_s{s}.json'
+            if f.exists() and (j := json.loads(f.read_text()))['setting'] == json.loads(json.dumps(setting)):
+                runs.setdefault(arm, []).append(j['curve'])
+                secs.setdefault(arm, []).append(j['seconds'])
+                continue
+            t0 = time.time()
+            model, cfg, run = laptop_gae({**(changes or {}), **a.ae, 'seed': s}, teacher_changes, quick, cache,
+                                         progress)
+            ref = ref or held_out_reference(cfg, n_ref)
+            curve = dit_scores(model, cfg, run, s, ref, evals, n_gen, dit_changes, smp, precision)
+            secs.setdefault(arm, []).append(round(time.time() - t0, 1))
+            _write_json(f, {'arm': arm, 'seed': s, 'setting': setting, 'seconds': secs[arm][-1], 'curve': curve})
+            runs.setdefault(arm, []).append(curve)
+            if progress:
+                print(f"generation: {arm} seed {s}: gFD {curve[-1]['fd']:.1f}, precision {curve[-1]['precision']:.2f}, "
+                      f"recall {curve[-1]['recall']:.2f} ({secs[arm][-1]:.0f} s)", flush=True)
+    summary = []
+    for arm, a in arms.items():
+        last = {k: [run[-1][k] for run in runs[arm]] for k in ('fd', 'precision', 'recall')}
+        row = {'arm': arm, 'step': evals[-1], 'paper': a.paper, 'source': a.source, 'reference': a.reference,
+               **{k: {'mean': sum(v) / len(v), 'n': len(v),
+                      'std': torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0}
+                  for k, v in last.items()}}
+        if a.reference:
+            row['verdict'], row['diff'], row['se'] = _gfd_verdict([run[-1]['fd'] for run in runs[a.reference]],
+                                                                  last['fd'], arms[a.reference].paper, a.paper)
+        row['by_step'] = []                                  # the convergence: gFD and its verdict at every evaluation
+        for i, step in enumerate(evals):
+            v = [run[i]['fd'] for run in runs[arm]]
+            e = {'step': step, 'mean': sum(v) / len(v),
+                 'std': torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0}
+            if a.reference:
+                e['verdict'] = _gfd_verdict([run[i]['fd'] for run in runs[a.reference]], v,
+                                            arms[a.reference].paper, a.paper)[0]
+            row['by_step'].append(e)
+        summary.append(row)
+    res = {'title': 'Generation: which latents does one DiT recipe learn best?', 'metric': 'FD-EffNetLite0',
+           'seeds': list(seeds), 'eval_steps': evals, 'n_gen': n_gen, 'n_ref': n_ref, 'sampling': smp,
+           'setting': setting, 'precision': resolve_precision(precision), 'machine': machine_info(),
+           'seconds': round(time.time() - t_all, 1), 'run_seconds': secs, 'runs': runs, 'summary': summary}
+    _write_json(out / 'generation.json', res)
+    (out / 'generation.md').write_text(f"### {res['title']}\n\n" + generation_table(res) + '\n')
+    _plot_convergence(res, out / 'generation.png')
     return res
+
+
+# %% ../nbs/45_ablations.ipynb #54eb2857
+if __name__ == '__main__' and not in_ipython():   # last, so that every table and the generation ablation are defined
+    main()
