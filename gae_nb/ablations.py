@@ -25,7 +25,7 @@ from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_k
 
 # %% auto #0
 __all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_SAMPLING', 'Arm', 'AblationTable',
-           'score_autoencoder', 'summarize', 'mean_std', 'markdown_table', 'plot_table', 'run_table', 'main',
+           'score_autoencoder', 'spread', 'summarize', 'mean_std', 'markdown_table', 'plot_table', 'run_table', 'main',
            'suite_rows', 'suite_table', 'GenArm', 'generation_table', 'held_out_reference', 'dit_scores',
            'generation_ablation']
 
@@ -186,6 +186,11 @@ def _verdict(ref: list, arm: list, paper_ref, paper_arm, k: float = 2.0) -> tupl
         return 'paper: no difference', diff, se
     return ('holds' if (diff > 0) == (paper_arm > paper_ref) else 'reversed'), diff, se
 
+def spread(v: list) -> dict:
+    "Mean, sample standard deviation (0 for one value) and count of a metric's values over seeds."
+    std = torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0
+    return {'mean': sum(v) / len(v), 'std': std, 'n': len(v)}
+
 def summarize(table: AblationTable, runs: dict, k: float = 2.0) -> list[dict]:
     "Per arm and metric: mean, std and n over seeds, the paper's number, and the verdict against the group's reference."
     rows = []
@@ -197,9 +202,8 @@ def summarize(table: AblationTable, runs: dict, k: float = 2.0) -> list[dict]:
             v = [r[m] for r in runs[arm.name] if m in r]
             if not v:
                 continue
-            row = {'arm': arm.name, 'group': arm.group, 'metric': m, 'mean': sum(v) / len(v),
-                   'std': torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0, 'n': len(v),
-                   'paper': arm.paper.get(m), 'reference': ref.name}
+            row = {'arm': arm.name, 'group': arm.group, 'metric': m, **spread(v), 'paper': arm.paper.get(m),
+                   'reference': ref.name}
             rv = [r[m] for r in runs.get(ref.name, []) if m in r]
             if arm.name != ref.name and rv:
                 row['verdict'], row['diff'], row['se'] = _verdict(rv, v, ref.paper.get(m), arm.paper.get(m), k)
@@ -597,17 +601,14 @@ def generation_ablation(out='results', seeds=(0, 1, 2), eval_steps=(500, 1000), 
     for arm, a in arms.items():
         last = {k: [run[-1][k] for run in runs[arm]] for k in ('fd', 'precision', 'recall')}
         row = {'arm': arm, 'step': evals[-1], 'paper': a.paper, 'source': a.source, 'reference': a.reference,
-               **{k: {'mean': sum(v) / len(v), 'n': len(v),
-                      'std': torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0}
-                  for k, v in last.items()}}
+               **{k: spread(v) for k, v in last.items()}}
         if a.reference:
             row['verdict'], row['diff'], row['se'] = _gfd_verdict([run[-1]['fd'] for run in runs[a.reference]],
                                                                   last['fd'], arms[a.reference].paper, a.paper)
         row['by_step'] = []                                  # the convergence: gFD and its verdict at every evaluation
         for i, step in enumerate(evals):
             v = [run[i]['fd'] for run in runs[arm]]
-            e = {'step': step, 'mean': sum(v) / len(v),
-                 'std': torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0}
+            e = {'step': step, **spread(v)}
             if a.reference:
                 e['verdict'] = _gfd_verdict([run[i]['fd'] for run in runs[a.reference]], v,
                                             arms[a.reference].paper, a.paper)[0]
