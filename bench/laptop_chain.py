@@ -7,6 +7,7 @@ the CPU capability, the precision the jobs chose, and the main job's held-out me
     python bench/laptop_chain.py --out /tmp/chain                  # main job + generation chain
     python bench/laptop_chain.py --out /tmp/chain --only main      # the main job alone
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 python bench/laptop_chain.py --out /tmp/chain_avx2
+    python bench/laptop_chain.py --out /tmp/gen --only generation --ae runs/gae_laptop   # the generation chain alone
 """
 import argparse, json, os, shutil, subprocess, sys, time
 from pathlib import Path
@@ -28,8 +29,11 @@ def run(stage: str, args: list[str], env: dict, log: Path) -> float:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', required=True, help='a fresh folder (deleted first)')
-    ap.add_argument('--only', choices=['main', 'all'], default='all')
+    ap.add_argument('--only', choices=['main', 'generation', 'all'], default='all')
+    ap.add_argument('--ae', help='with --only generation: the trained autoencoder (run folder) to start from')
     a = ap.parse_args()
+    if (a.only == 'generation') != (a.ae is not None):
+        ap.error('--only generation needs --ae (a trained autoencoder), and --ae is only for --only generation')
     out = Path(a.out)
     shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
     env = {**os.environ, 'TORCHINDUCTOR_CACHE_DIR': str(out / 'inductor_cache'), 'PYTHONUNBUFFERED': '1'}
@@ -39,20 +43,22 @@ def main():
     print(f"machine: {info}", flush=True)
     t = {}
     main_stages = ('teacher (features + distillation + probe)', 'autoencoder (train + report)')
-    t[main_stages[0]] = run('teacher', [
-        'gae_nb.train_teacher', '--preset', 'laptop', '--out', str(out / 'teacher'), '--cache_dir', str(out / 'cache')],
-        env, out / 'teacher.log')
-    t[main_stages[1]] = run('main', [
-        'gae_nb.train_ae', '--preset', 'laptop', '--out', str(out / 'gae'), '--cache_dir', str(out / 'cache'),
-        '--teacher', str(out / 'teacher' / 'teacher')], env, out / 'main.log')
-    metrics = json.loads((out / 'gae' / 'metrics.json').read_text())
-    if a.only == 'all':
-        t['extract'] = run('extract', ['gae_nb.extract', '--ae', str(out / 'gae'), '--out', str(out / 'latents')],
+    ae = Path(a.ae) if a.ae else out / 'gae'
+    if a.only != 'generation':
+        t[main_stages[0]] = run('teacher', [
+            'gae_nb.train_teacher', '--preset', 'laptop', '--out', str(out / 'teacher'), '--cache_dir',
+            str(out / 'cache')], env, out / 'teacher.log')
+        t[main_stages[1]] = run('main', [
+            'gae_nb.train_ae', '--preset', 'laptop', '--out', str(ae), '--cache_dir', str(out / 'cache'),
+            '--teacher', str(out / 'teacher' / 'teacher')], env, out / 'main.log')
+    metrics = json.loads((ae / 'metrics.json').read_text())
+    if a.only != 'main':
+        t['extract'] = run('extract', ['gae_nb.extract', '--ae', str(ae), '--out', str(out / 'latents')],
                            env, out / 'extract.log')
         t['train_dit'] = run('train_dit', ['gae_nb.train_dit', '--latents', str(out / 'latents'),
                                            '--out', str(out / 'dit')], env, out / 'train_dit.log')
         t['sample'] = run('sample', ['gae_nb.sample', '--preset', 'laptop', '--dit', str(out / 'dit'), '--ae',
-                                     str(out / 'gae'), '--out', str(out / 'samples')], env, out / 'sample.log')
+                                     str(ae), '--out', str(out / 'samples')], env, out / 'sample.log')
         t['evaluate'] = run('evaluate', ['gae_nb.evaluate', '--samples', str(out / 'samples' / 'samples.npz'),
                                          '--out', str(out / 'eval')], env, out / 'evaluate.log')
     print(f"\nmachine: {info}")
@@ -60,8 +66,9 @@ def main():
           f"SSIM {metrics['gae']['ssim']:.3f}, LP(mu) {metrics['latent'].get('lp_top1_mu', float('nan')):.3f}")
     for k, v in t.items():
         print(f"  {k:<48} {v:6.0f} s")
-    print(f"  {'main job (the README command after the install)':<48} {sum(t[k] for k in main_stages):6.0f} s")
-    if a.only == 'all':
+    if a.only != 'generation':
+        print(f"  {'main job (the README command after the install)':<48} {sum(t[k] for k in main_stages):6.0f} s")
+    if a.only != 'main':
         gen = sum(v for k, v in t.items() if k not in main_stages)
         print(f"  {'generation chain (extract .. evaluate)':<48} {gen:6.0f} s")
     print(f"  {'total':<48} {sum(t.values()):6.0f} s")

@@ -25,9 +25,9 @@ from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_k
 
 # %% auto #0
 __all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_SAMPLING', 'Arm', 'AblationTable',
-           'score_autoencoder', 'spread', 'summarize', 'mean_std', 'markdown_table', 'plot_table', 'run_table', 'main',
-           'suite_rows', 'suite_table', 'GenArm', 'generation_table', 'held_out_reference', 'dit_scores',
-           'generation_ablation']
+           'score_autoencoder', 'spread', 'runs_cost', 'summarize', 'mean_std', 'markdown_table', 'plot_table',
+           'run_table', 'main', 'suite_rows', 'suite_table', 'GenArm', 'generation_table', 'held_out_reference',
+           'dit_scores', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -190,6 +190,11 @@ def spread(v: list) -> dict:
     "Mean, sample standard deviation (0 for one value) and count of a metric's values over seeds."
     std = torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0
     return {'mean': sum(v) / len(v), 'std': std, 'n': len(v)}
+
+def runs_cost(res: dict) -> tuple[float, int]:
+    "Minutes and number of the (arm, seed) runs behind a table's or the generation ablation's JSON, over all its calls."
+    secs = [s for v in res['run_seconds'].values() for s in v]
+    return sum(secs) / 60, len(secs)
 
 def summarize(table: AblationTable, runs: dict, k: float = 2.0) -> list[dict]:
     "Per arm and metric: mean, std and n over seeds, the paper's number, and the verdict against the group's reference."
@@ -377,10 +382,9 @@ def main(argv: list[str] | None = None):
     print(f"# {machine_info()}")
     for k in keys:
         if k == 'generation':
-            r = generation_ablation(a.out, tuple(range(a.seeds)), quick=a.quick or None, cache=a.cache, progress=True)
-            print((Path(a.out) / 'generation.md').read_text())
-            took = sum(s for v in r['run_seconds'].values() for s in v)
-            print(f"generation: the runs took {took / 60:.0f} min on this machine; wrote {a.out}/generation.*")
+            generation_ablation(a.out, tuple(range(a.seeds)), quick=a.quick or None, cache=a.cache, progress=True)
+            print((Path(a.out) / 'generation.md').read_text())   # its footer gives the runs' time
+            print(f"wrote {a.out}/generation.json, .md, .png")
             continue
         r = run_table(k, a.out, tuple(range(a.seeds)), {'steps': a.steps} if a.steps else {},
                       {'steps': a.teacher_steps} if a.teacher_steps else {}, a.probe, a.quick or None, a.cache,
@@ -443,8 +447,8 @@ def suite_table(out='results') -> str:
             continue
         j = json.loads(f.read_text())
         m = j['machine']
-        secs = [s for v in j['run_seconds'].values() for s in v]
-        cost.append(f"{k}: {sum(secs) / 60:.0f} min for {len(secs)} runs ({m['cpu_capability']}, {m['threads']} thread"
+        took, n = runs_cost(j)
+        cost.append(f"{k}: {took:.0f} min for {n} runs ({m['cpu_capability']}, {m['threads']} thread"
                     f"{'s' if m['threads'] > 1 else ''})")
     if cost:
         lines.append('\nTime of each table\'s runs where they ran (a run found in the model cache counts only its '
@@ -510,12 +514,12 @@ def generation_table(res: dict) -> str:
                  for e in s['by_step']]
         lines.append(f"| {s['arm']} | " + ' | '.join(cells) + ' |')
     n, m = res['summary'][0]['fd']['n'], res['machine']
-    took = sum(s for v in res['run_seconds'].values() for s in v)
+    took = runs_cost(res)[0]
     lines.append(f"\nThe first table after {steps[-1]} DiT steps, the second along the training. Mean ± std over {n} "
                  f"seeds (autoencoder and DiT seeded alike); {res['n_gen']} samples against {res['n_ref']} held-out "
                  'images. The verdict compares an arm with the one in "against": "within noise" when the gFD '
                  "difference is at most 2 standard errors, else whether it goes the paper's way (holds) or not "
-                 f"(reversed). The runs took {took / 60:.0f} min ({m['cpu_capability']}, {m['threads']} threads; an "
+                 f"(reversed). The runs took {took:.0f} min ({m['cpu_capability']}, {m['threads']} threads; an "
                  'autoencoder found in the model cache counts only its DiT).')
     return '\n'.join(lines)
 
@@ -531,7 +535,7 @@ def held_out_reference(cfg, n_ref: int = 1000) -> tuple:
 def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 1000), n_gen: int = 500,
                dit_changes: dict | None = None, sampling: dict | None = None, precision: str = 'auto',
                last_only: bool = False) -> list[dict]:
-    """Train the `laptop` DiT (with `dit_changes`) on the latents of autoencoder `model` (run folder `run`, config
+    """Train the `laptop` DiT (with `dit_changes`, sized to the latent) on the latents of autoencoder `model` (run folder `run`, config
     `cfg`), both kept in `run`, then score it at each of `eval_steps` and at its last step (only there when
     `last_only`): `n_gen` samples with random labels, decoded by `model`, against `ref` (`held_out_reference`). The
     DiT's folder is named by its config, checkpoints included, so the generation ablation and the tables'
@@ -542,7 +546,8 @@ def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 10
     train_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)[0]
     extract_latents(model, train_ds, run / 'latents', progress=False)
     lat = LatentDataset(run / 'latents')
-    dcfg = override(dcfg, {'latents': str(run / 'latents'), 'seed': seed, 'ckpt_every': math.gcd(*evals),
+    c, h, _ = lat.z.shape[1:]                         # the DiT takes the latent's shape (Table 4's d arms differ)
+    dcfg = override(dcfg, {'model.in_channels': c, 'model.grid': h, 'latents': str(run / 'latents'), 'seed': seed, 'ckpt_every': math.gcd(*evals),
                            'keep_ckpts': 10_000, 'precision': precision})
     drun = run / f"dit_{config_key(asdict(dcfg))}"
     fit_dit(dcfg, drun, progress=False, data=lat, resume=latest_checkpoint(drun, quiet=True) is not None)
