@@ -535,11 +535,11 @@ def held_out_reference(cfg, n_ref: int = 1000) -> tuple:
 def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 1000), n_gen: int = 500,
                dit_changes: dict | None = None, sampling: dict | None = None, precision: str = 'auto',
                last_only: bool = False) -> list[dict]:
-    """Train the `laptop` DiT (with `dit_changes`, sized to the latent) on the latents of autoencoder `model` (run folder `run`, config
-    `cfg`), both kept in `run`, then score it at each of `eval_steps` and at its last step (only there when
-    `last_only`): `n_gen` samples with random labels, decoded by `model`, against `ref` (`held_out_reference`). The
-    DiT's folder is named by its config, checkpoints included, so the generation ablation and the tables'
-    `--generation` columns share each DiT they both need."""
+    """Train the `laptop` DiT (with `dit_changes`, sized to the latent) on the latents of autoencoder `model` (run
+    folder `run`, config `cfg`), both kept in `run`, then score it at each of `eval_steps` and at its last step (only
+    there when `last_only`): `n_gen` samples with random labels, decoded by `model`, against `ref`
+    (`held_out_reference`). The DiT's folder is named by its config, checkpoints included, so the generation ablation
+    and the tables' `--generation` columns share each DiT they both need."""
     dcfg = override(DIT_TRAIN_PRESETS['laptop'], dit_changes or {})
     evals = sorted({s for s in eval_steps if 0 < s < dcfg.steps} | {dcfg.steps})
     smp = {**GEN_SAMPLING, **(sampling or {})}
@@ -547,8 +547,8 @@ def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 10
     extract_latents(model, train_ds, run / 'latents', progress=False)
     lat = LatentDataset(run / 'latents')
     c, h, _ = lat.z.shape[1:]                         # the DiT takes the latent's shape (Table 4's d arms differ)
-    dcfg = override(dcfg, {'model.in_channels': c, 'model.grid': h, 'latents': str(run / 'latents'), 'seed': seed, 'ckpt_every': math.gcd(*evals),
-                           'keep_ckpts': 10_000, 'precision': precision})
+    dcfg = override(dcfg, {'model.in_channels': c, 'model.grid': h, 'latents': str(run / 'latents'), 'seed': seed,
+                           'ckpt_every': math.gcd(*evals), 'keep_ckpts': 10_000, 'precision': precision})
     drun = run / f"dit_{config_key(asdict(dcfg))}"
     fit_dit(dcfg, drun, progress=False, data=lat, resume=latest_checkpoint(drun, quiet=True) is not None)
     ext, f_ref, stats_ref = ref
