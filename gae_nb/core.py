@@ -4,8 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #0e954246
 from __future__ import annotations
-import argparse, hashlib, json, os, random, shutil, sys, tempfile, types, typing, warnings
-from contextlib import nullcontext
+import argparse, fcntl, hashlib, json, os, random, shutil, sys, tempfile, types, typing, warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
 import numpy as np
@@ -20,9 +20,9 @@ __all__ = ['PRECISIONS', 'MANIFEST', 'in_test', 'seed_everything', 'default_devi
            'autocast', 'machine_info', 'precision_note', 'default_threads', 'set_threads', 'img_to_tensor',
            'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid', 'show_images', 'file_sha256',
            'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint', 'checkpoint_problems',
-           'latest_checkpoint', 'load_checkpoint', 'checkpoint_id', 'same_checkpoint', 'output_folder',
-           'publish_output', 'strip_prefix', 'batched', 'device_of', 'to_rgb', 'config_from_dict', 'override',
-           'parse_cli']
+           'latest_checkpoint', 'load_checkpoint', 'cache_root', 'file_lock', 'checkpoint_id', 'same_checkpoint',
+           'output_folder', 'publish_output', 'strip_prefix', 'batched', 'device_of', 'to_rgb', 'config_from_dict',
+           'override', 'parse_cli']
 
 # %% ../nbs/00_core.ipynb #04b671a4
 def in_test() -> bool:
@@ -365,6 +365,23 @@ def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
     state = read('state.pt', lambda f: torch.load(f, map_location=map_location, weights_only=True), {})
     config = read('config.json', lambda f: json.loads(f.read_text()), {})
     return weights, state, config
+
+# %% ../nbs/00_core.ipynb #c31ccef9
+def cache_root(cache=None) -> Path:
+    "Where gae_nb keeps what it trains or downloads once: `cache`, else $GAE_NB_CACHE, else ~/.cache/gae_nb."
+    return Path(cache or os.environ.get('GAE_NB_CACHE') or Path.home() / '.cache' / 'gae_nb')
+
+@contextmanager
+def file_lock(path):
+    "Exclusive inter-process lock on the file `path` (fcntl): a second process blocks until the first leaves the block."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/00_core.ipynb #4387fc00
 def checkpoint_id(path) -> dict:

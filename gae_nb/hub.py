@@ -4,39 +4,22 @@
 
 # %% ../nbs/50_hub.ipynb #54cc1bbc
 from __future__ import annotations
-import fcntl, hashlib, json, os, time
-from contextlib import contextmanager
+import hashlib, json, time
 from dataclasses import asdict, replace
 from pathlib import Path
 import torch
-from .core import in_test, latest_checkpoint, override, config_from_dict
+from .core import in_test, latest_checkpoint, override, config_from_dict, cache_root, file_lock
 from .autoencoder import GAE, ae_config, load_gae
 from .dit import LightningDiT, dit_config, load_dit_weights
+from .backbones import vfm_id
 from .train_teacher import TrainTeacherConfig, TEACHER_TRAIN_PRESETS, fit_teacher
 from .train_ae import TrainAEConfig, TRAIN_PRESETS, fit
 
 # %% auto #0
-__all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'cache_root', 'file_lock', 'config_key', 'laptop_recipe',
-           'cached_teacher', 'laptop_gae', 'laptop_sphere_models', 'load_official_ae', 'load_official_dit',
-           'from_pretrained']
+__all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'config_key', 'laptop_recipe', 'cached_teacher', 'laptop_gae',
+           'laptop_sphere_models', 'load_official_ae', 'load_official_dit', 'from_pretrained']
 
 # %% ../nbs/50_hub.ipynb #d610a573
-def cache_root(cache=None) -> Path:
-    "Where gae_nb keeps what it trains or downloads once: `cache`, else $GAE_NB_CACHE, else ~/.cache/gae_nb."
-    return Path(cache or os.environ.get('GAE_NB_CACHE') or Path.home() / '.cache' / 'gae_nb')
-
-@contextmanager
-def file_lock(path):
-    "Exclusive inter-process lock on the file `path` (fcntl): a second process blocks until the first leaves the block."
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
 def config_key(d: dict, drop=('cache_dir',)) -> str:
     "A short stable hash of a config dict (keys in `drop` do not change results and are left out)."
     s = json.dumps({k: v for k, v in d.items() if k not in drop}, sort_keys=True, default=str)
@@ -77,7 +60,8 @@ def cached_teacher(tcfg: TrainTeacherConfig, cache=None, progress: bool | None =
     progress = not in_test() if progress is None else progress
     root = cache_root(cache)
     tcfg = replace(tcfg, cache_dir=str(root / 'vfm_features'))
-    tdir = root / 'teachers' / config_key(asdict(tcfg))
+    vid = vfm_id(tcfg.teacher.vfm)                 # where the name alone does not fix the VFM's weights, they key too
+    tdir = root / 'teachers' / config_key({**asdict(tcfg), **({'vfm_id': vid} if vid != tcfg.teacher.vfm else {})})
     with file_lock(tdir.parent / f'{tdir.name}.lock'):
         _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress), 'laptop teacher')
     return tdir

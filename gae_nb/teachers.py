@@ -221,6 +221,10 @@ class SemanticTeacher(nn.Module):
         if 'teacher' not in saved:
             raise ValueError(f"{path} is not a teacher checkpoint (no 'teacher' config in it)")
         t = cls(TeacherConfig.from_dict(saved['teacher']), with_decoder=False, **vfm_kwargs)
+        trained_on = saved.get('vfm_id', 'an unseeded random draw' if t.cfg.vfm == 'random' else t.vfm.name)
+        if trained_on != t.vfm.name:                 # E_sp would read features of weights it never saw
+            raise ValueError(f"teacher {path} was trained on the features of {trained_on}, but {t.cfg.vfm!r} now "
+                             f"gives {t.vfm.name}: train the teacher again (python -m gae_nb.train_teacher)")
         t.E_sp.load_state_dict(strip_prefix(weights, 'E_sp.'))
         return t.eval().requires_grad_(False)
     def param_counts(self) -> dict[str, int]:

@@ -75,7 +75,7 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
         dataset = TensorDataset(f, y)
     else:
         dataset = cfg.data.datasets(cfg.image_size, cfg.channels, cfg.seed)[0]
-    saved = {'train': asdict(cfg), 'teacher': cfg.teacher.to_dict()}
+    saved = {'train': asdict(cfg), 'teacher': cfg.teacher.to_dict(), 'vfm_id': teacher.vfm.name}   # whose features
     if cfg.teacher.downsampler == 'svd':
         if not cached:
             raise ValueError("the SVD teacher is fitted on cached features: set cache_dir")
