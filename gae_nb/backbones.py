@@ -136,9 +136,12 @@ class EfficientNetLite0(VFM):
     ):
         self.name = 'efficientnet_lite0' if pretrained else f'random_s{self.random_seed}'
         super().__init__(grid, input_size)
-        with torch.random.fork_rng(devices=[]):                          # the caller's random stream is untouched
-            torch.manual_seed(self.random_seed)
+        if pretrained:
             net = efficientnet_lite0(self.input_size, weights, pretrained)
+        else:
+            with torch.random.fork_rng(devices=[]):                      # the caller's random stream is untouched
+                torch.manual_seed(self.random_seed)
+                net = efficientnet_lite0(self.input_size, weights, pretrained)
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
         self.blocks = nn.ModuleList(net._blocks[:self.last_block + 1])
         self.freeze()
