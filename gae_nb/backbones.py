@@ -69,7 +69,7 @@ class DINOv2(VFM):
     stride = 14
     def __init__(self, timm_name: str, dim: int, grid: int = 16, weights: str | None = None, allow_random: bool = False,
                  pretrained: bool | None = None, input_size: int | None = None):
-        self.name, self.dim = timm_name, dim
+        self.name, self.dim = self.weights_id(timm_name), dim
         super().__init__(grid, input_size)
         import timm
         if weights is not None:
@@ -96,6 +96,10 @@ class DINOv2(VFM):
         self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.freeze()
+    @classmethod
+    def weights_id(cls, timm_name: str, **_) -> str:
+        "What names this VFM's weights (and its cached features): the timm model name."
+        return timm_name
     def normalize(self, x):
         return ((x + 1) / 2 - self.mean) / self.std   # [-1,1] -> [0,1] -> ImageNet statistics
     def features(self, x):
@@ -134,7 +138,7 @@ class EfficientNetLite0(VFM):
     def __init__(
         self, grid: int = 8, pretrained: bool = True, input_size: int | None = None, weights: str | None = None
     ):
-        self.name = 'efficientnet_lite0' if pretrained else f'random_s{self.random_seed}'
+        self.name = self.weights_id(pretrained)
         super().__init__(grid, input_size)
         if pretrained:
             net = efficientnet_lite0(self.input_size, weights, pretrained)
@@ -145,6 +149,10 @@ class EfficientNetLite0(VFM):
         self.stem = nn.Sequential(net._conv_stem, net._bn0, net._swish)
         self.blocks = nn.ModuleList(net._blocks[:self.last_block + 1])
         self.freeze()
+    @classmethod
+    def weights_id(cls, pretrained: bool = True, **_) -> str:
+        "What names these weights: 'efficientnet_lite0' (ImageNet) or 'random_s<seed>' (the fixed random draw)."
+        return 'efficientnet_lite0' if pretrained else f'random_s{cls.random_seed}'
     def features(self, x):
         x = self.stem(x)
         for b in self.blocks:
@@ -253,12 +261,13 @@ class LaptopMAE(VFM):
         except Exception as e:
             raise ValueError(f"{path} is not the laptop MAE encoder's weights ({type(e).__name__}): pass the "
                              "encoder.safetensors that mae_laptop_weights writes") from e
-        self.name = self.id_of(path)                                # features cached under these exact weights
+        self.name = self.weights_id(path)                           # features cached under these exact weights
         self.freeze()
-    @staticmethod
-    def id_of(weights) -> str:
-        "The name of the laptop MAE with these weights: 'mae_laptop-' and the start of their SHA-256."
-        return f'mae_laptop-{file_sha256(weights)[:8]}'
+    @classmethod
+    def weights_id(cls, weights=None, **_) -> str:
+        """What names these weights (default: the model cache's, pretrained there first if need be): 'mae_laptop-' and
+        the start of their SHA-256."""
+        return f'mae_laptop-{file_sha256(weights if weights is not None else mae_laptop_weights())[:8]}'
     features = DINOv2.features
 
 # %% ../nbs/10_backbones.ipynb #50f8d00d
@@ -288,15 +297,13 @@ def vfm_dim(name: str) -> int:
     return VFMS[name].get('dim', VFMS[name]['cls'].dim)
 
 def vfm_id(name: str) -> str:
-    """The identity of VFM `name`'s weights, the name its features are cached under, without building it: `name` where
-    the name fixes the weights, `random_s0` for the fixed random draw, `mae_laptop-<hash>` for the laptop MAE of the
-    model cache (pretrained there first if it is not yet). A teacher records it, so it is never paired with features
-    of other weights."""
+    """The identity of VFM `name`'s weights, the name its features are cached under, without building it (each VFM
+    class's `weights_id`): for the laptop MAE a hash of the model cache's weights, pretrained there first if need be.
+    A teacher records it, so it is never paired with features of other weights."""
     if name not in VFMS:
         raise KeyError(f"unknown VFM {name!r}; known: {list(VFMS)}")
-    if name == 'random':
-        return f'random_s{EfficientNetLite0.random_seed}'
-    return LaptopMAE.id_of(mae_laptop_weights()) if name == 'mae_laptop' else name
+    spec = dict(VFMS[name])
+    return spec.pop('cls').weights_id(**spec)
 
 # %% ../nbs/10_backbones.ipynb #0338feff
 class EfficientNetLite0Classifier(Frozen):

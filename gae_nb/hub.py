@@ -60,7 +60,7 @@ def cached_teacher(tcfg: TrainTeacherConfig, cache=None, progress: bool | None =
     progress = not in_test() if progress is None else progress
     root = cache_root(cache)
     tcfg = replace(tcfg, cache_dir=str(root / 'vfm_features'))
-    vid = vfm_id(tcfg.teacher.vfm)                 # where the name alone does not fix the VFM's weights, they key too
+    vid = vfm_id(tcfg.teacher.vfm)               # the weights' identity keys the teacher where it is not the VFM name
     tdir = root / 'teachers' / config_key({**asdict(tcfg), **({'vfm_id': vid} if vid != tcfg.teacher.vfm else {})})
     with file_lock(tdir.parent / f'{tdir.name}.lock'):
         _train_once(tdir, lambda resume: fit_teacher(tcfg, tdir, resume=resume, progress=progress), 'laptop teacher')
