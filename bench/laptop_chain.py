@@ -2,7 +2,9 @@
 
 Runs the documented commands as a new user would, each in its own process, in a fresh folder with an empty feature
 cache and an empty TorchInductor cache (so compile time is paid, as on a first run), and prints each stage's time,
-the CPU capability, the precision the jobs chose, and the main job's held-out metrics.
+the CPU capability, the precision the jobs chose, the main job's held-out metrics, and the scores of the chain's
+samples (the 100 of `sample --preset laptop`) against 1000 held-out images (`evaluate --samples`). With 100 samples a
+Fréchet distance reads higher than with more: `bench/generation_floor.py` scores 500.
 
     python bench/laptop_chain.py --out /tmp/chain                  # main job + generation chain
     python bench/laptop_chain.py --out /tmp/chain --only main      # the main job alone
@@ -72,6 +74,12 @@ def main():
         gen = sum(v for k, v in t.items() if k not in main_stages)
         print(f"  {'generation chain (extract .. evaluate)':<48} {gen:6.0f} s")
     print(f"  {'total':<48} {sum(t.values()):6.0f} s")
+    if a.only != 'main':                     # the samples' scores against held-out images (evaluate --samples)
+        g = json.loads((out / 'eval' / 'metrics.json').read_text())
+        fd = next(k for k in g if k.startswith('FD'))
+        print(f"samples ({g['n_samples']}, sample --preset laptop) against {g['n_ref']} held-out images: {fd} "
+              f"{g[fd]:.1f}, precision {g['precision']:.3f}, recall {g['recall']:.3f}")
+        metrics = {**metrics, 'samples': g}
     (out / 'times.json').write_text(json.dumps({'machine': info, 'seconds': t, 'metrics': metrics}, indent=2))
 
 

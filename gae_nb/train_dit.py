@@ -42,7 +42,7 @@ class TrainDiTConfig(LoopConfig):
 _paper = TrainDiTConfig(model=dit_config('XL'), steps=100_000, batch_size=1024, latents='runs/latents_paper-d32',
                         train_shift=0.7, ckpt_every=20_000, num_workers=4)
 DIT_TRAIN_PRESETS: dict[str, TrainDiTConfig] = {
-    'laptop': TrainDiTConfig(steps=2000, batch_size=64, lr=5e-4, warmup_steps=100, grad_clip=1.0, ema_decay=0.999,
+    'laptop': TrainDiTConfig(steps=2000, batch_size=64, lr=2e-3, warmup_steps=100, grad_clip=1.0, ema_decay=0.999,
                              ema_warmup=True, log_every=50, ckpt_every=500),
     'paper-d32': _paper,                                                     # 80 epochs
     'paper-d32-800ep': replace(_paper, model=dit_config('XL', qk_norm=True), steps=1_000_000, ckpt_every=200_000),
