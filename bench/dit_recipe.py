@@ -23,8 +23,7 @@ from gae_nb.data import LatentDataset
 from gae_nb.extract import extract_latents
 from gae_nb.train_dit import DIT_TRAIN_PRESETS, fit_dit
 from gae_nb.sample import generate, random_labels
-from gae_nb.metrics import extract, FeatureStats, fd_from_stats, precision_recall
-from gae_nb.ablations import held_out_reference, GEN_SAMPLING
+from gae_nb.ablations import held_out_reference, GEN_SAMPLING, _score
 from gae_nb.hub import laptop_gae
 
 # name -> (changes to the laptop DiT preset, training images: the 10k of the chain or all 60k). Every variant but the
@@ -80,12 +79,11 @@ def main():
             z = generate(dit, labels, GEN_SAMPLING['sampler'], GEN_SAMPLING['steps'], GEN_SAMPLING['shift'],
                          GEN_SAMPLING['cfg_scale'], seed=a.seed)
         images_ = batched(model.decode, lat.denormalize(z.float()), 256).float().clamp(-1, 1)
-        f = extract(ext, images_)[0]
         row = {'variant': name, 'seed': a.seed, 'images': len(lat), 'steps': dcfg.steps, 'batch': dcfg.batch_size, 'lr': dcfg.lr,
                'hidden': dcfg.model.hidden, 'params_M': sum(p.numel() for p in dit.parameters()) / 1e6,
                'train_s': round(r['seconds'], 1), 'sample_s': round(time.time() - t0, 1),
                'last_loss': r['history'][-1]['loss'],
-               'fd': fd_from_stats(stats_ref, FeatureStats().update(f)), **precision_recall(f_ref, f)}
+               **_score(ext, stats_ref, f_ref, images_)}          # the ablations' own scoring
         rows.append(row)
         print(f"{name:24s} {row['images']:6d} images  {row['params_M']:.2f}M  train {row['train_s']:6.0f} s  "
               f"loss {row['last_loss']:.3f}  gFD {row['fd']:6.1f}  precision {row['precision']:.3f}  "
