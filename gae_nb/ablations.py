@@ -26,7 +26,7 @@ from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_k
 # %% auto #0
 __all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_DIT', 'GEN_SAMPLING', 'Arm',
            'AblationTable', 'score_autoencoder', 'spread', 'runs_cost', 'summarize', 'mean_std', 'markdown_table',
-           'plot_table', 'run_table', 'main', 'suite_rows', 'suite_table', 'GenArm', 'generation_table',
+           'plot_table', 'run_table', 'cli_changes', 'main', 'suite_rows', 'suite_table', 'GenArm', 'generation_table',
            'held_out_reference', 'dit_scores', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
@@ -364,6 +364,30 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
         plot_table(table, rows, out / f'table{key}.png')
     return res
 
+def cli_changes(pairs: list[str] | None) -> dict:
+    """`['loss.sp=1', 'model.latent_norm=false']` -> changes to the laptop autoencoder recipe, each value given the type
+    of the field it replaces (`1` for a float field becomes `1.0`, so the run's cache key is the one the same change
+    gets from Python)."""
+    base, out = laptop_recipe()[1], {}
+    for p in pairs or []:
+        name, eq, text = p.partition('=')
+        if not eq or not name:
+            raise ValueError(f"--set {p!r}: expected NAME=VALUE with a dotted field name, e.g. --set loss.sp=1")
+        cur = base
+        for part in name.split('.'):
+            if not hasattr(cur, part):
+                raise ValueError(f"--set {p!r}: the autoencoder recipe ({type(base).__name__}) has no field {name!r}; "
+                                 f"fields at that level: {sorted(vars(cur)) if hasattr(cur, '__dict__') else '-'}")
+            cur = getattr(cur, part)
+        try: v = json.loads(text.lower() if text.lower() in ('true', 'false', 'null') else text)
+        except ValueError: v = text                                    # a plain string, e.g. a dataset name
+        if isinstance(cur, float) and isinstance(v, int) and not isinstance(v, bool): v = float(v)
+        if cur is not None and type(v) is not type(cur) and not (isinstance(cur, float) and isinstance(v, float)):
+            raise ValueError(f"--set {p!r}: {name} takes a value of type {type(cur).__name__} (the recipe has "
+                             f"{cur!r}), got {v!r}")
+        out[name] = v
+    return out
+
 def main(argv: list[str] | None = None):
     "Rebuild the paper's ablation tables at laptop scale: every arm over seeds, mean ± std, paper's number, verdict."
     import argparse
@@ -380,7 +404,11 @@ def main(argv: list[str] | None = None):
     ap.add_argument('--quick', action='store_true', help='the shortened test recipe (plumbing only)')
     ap.add_argument('--cache', default=None, help='model cache (default $GAE_NB_CACHE or ~/.cache/gae_nb)')
     ap.add_argument('--no_train', action='store_true', help='only summarise the runs already scored in OUT')
+    ap.add_argument('--set', action='append', default=[], metavar='NAME=VALUE',
+                    help='change the autoencoder recipe of every arm, e.g. --set loss.sp=1 (use another --out)')
     a = ap.parse_args(argv)
+    try: changes = {**({'steps': a.steps} if a.steps else {}), **cli_changes(a.set)}
+    except ValueError as e: ap.error(str(e))
     keys = list(TABLES) if a.table == ['all'] else a.table
     for k in keys:
         if k not in TABLES and k != 'generation':
@@ -392,7 +420,7 @@ def main(argv: list[str] | None = None):
             print((Path(a.out) / 'generation.md').read_text())   # its footer gives the runs' time
             print(f"wrote {a.out}/generation.json, .md, .png")
             continue
-        r = run_table(k, a.out, tuple(range(a.seeds)), {'steps': a.steps} if a.steps else {},
+        r = run_table(k, a.out, tuple(range(a.seeds)), changes,
                       {'steps': a.teacher_steps} if a.teacher_steps else {}, a.probe, a.quick or None, a.cache,
                       a.generation, progress=True, train=not a.no_train)
         print((Path(a.out) / f'table{k}.md').read_text())
