@@ -379,10 +379,13 @@ def cli_changes(pairs: list[str] | None) -> dict:
                 raise ValueError(f"--set {p!r}: the autoencoder recipe ({type(base).__name__}) has no field {name!r}; "
                                  f"fields at that level: {sorted(vars(cur)) if hasattr(cur, '__dict__') else '-'}")
             cur = getattr(cur, part)
-        try: v = json.loads(text.lower() if text.lower() in ('true', 'false', 'null') else text)
-        except ValueError: v = text                                    # a plain string, e.g. a dataset name
-        if isinstance(cur, float) and isinstance(v, int) and not isinstance(v, bool): v = float(v)
-        if cur is not None and type(v) is not type(cur) and not (isinstance(cur, float) and isinstance(v, float)):
+        try:
+            v = json.loads(text.lower() if text.lower() in ('true', 'false', 'null') else text)
+        except ValueError:
+            v = text                                                   # a plain string, e.g. a dataset name
+        if isinstance(cur, float) and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if cur is not None and type(v) is not type(cur):
             raise ValueError(f"--set {p!r}: {name} takes a value of type {type(cur).__name__} (the recipe has "
                              f"{cur!r}), got {v!r}")
         out[name] = v
@@ -407,8 +410,10 @@ def main(argv: list[str] | None = None):
     ap.add_argument('--set', action='append', default=[], metavar='NAME=VALUE',
                     help='change the autoencoder recipe of every arm, e.g. --set loss.sp=1 (use another --out)')
     a = ap.parse_args(argv)
-    try: changes = {**({'steps': a.steps} if a.steps else {}), **cli_changes(a.set)}
-    except ValueError as e: ap.error(str(e))
+    try:
+        changes = {**({'steps': a.steps} if a.steps else {}), **cli_changes(a.set)}
+    except ValueError as e:
+        ap.error(str(e))
     keys = list(TABLES) if a.table == ['all'] else a.table
     for k in keys:
         if k not in TABLES and k != 'generation':
