@@ -418,6 +418,9 @@ def main(argv: list[str] | None = None):
     for k in keys:
         if k not in TABLES and k != 'generation':
             ap.error(f"unknown table {k!r}; known: {' '.join(TABLES)}, all or generation")
+    if a.set and 'generation' in keys:
+        ap.error("--set changes the ablation tables' recipe; the generation ablation has its own arms: "
+                 "run it without --set")
     print(f"# {machine_info()}")
     for k in keys:
         if k == 'generation':
