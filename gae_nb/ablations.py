@@ -4,12 +4,12 @@
 
 # %% ../nbs/45_ablations.ipynb #fc9db8d1
 from __future__ import annotations
-from dataclasses import dataclass, field, replace, asdict
+from dataclasses import dataclass, field, fields, is_dataclass, replace, asdict
 from pathlib import Path
-import json, math, time
+import json, math, time, typing
 import torch
 from fastcore.imports import in_ipython
-from .core import (override, batched, latest_checkpoint, machine_info, autocast, resolve_precision,
+from .core import (_fits, override, batched, latest_checkpoint, machine_info, autocast, resolve_precision,
                          _atomic_write_text)
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
@@ -365,29 +365,32 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
     return res
 
 def cli_changes(pairs: list[str] | None) -> dict:
-    """`['loss.sp=1', 'model.latent_norm=false']` -> changes to the laptop autoencoder recipe, each value given the type
-    of the field it replaces (`1` for a float field becomes `1.0`, so the run's cache key is the one the same change
-    gets from Python)."""
+    """`['loss.sp=1', 'model.latent_norm=false']` -> changes to the laptop autoencoder recipe, each value checked
+    against the field's type hint as a config file's would be (`core._fits`); an int for a float field becomes a float
+    (`1` -> `1.0`), so the run's cache key is the one the same change gets from Python."""
     base, out = laptop_recipe()[1], {}
     for p in pairs or []:
         name, eq, text = p.partition('=')
         if not eq or not name:
             raise ValueError(f"--set {p!r}: expected NAME=VALUE with a dotted field name, e.g. --set loss.sp=1")
-        cur = base
+        cur, hint = base, None
         for part in name.split('.'):
-            if not hasattr(cur, part):
+            if not is_dataclass(cur) or part not in {f.name for f in fields(cur)}:
+                known = sorted(f.name for f in fields(cur)) if is_dataclass(cur) else '-'
                 raise ValueError(f"--set {p!r}: the autoencoder recipe ({type(base).__name__}) has no field {name!r}; "
-                                 f"fields at that level: {sorted(vars(cur)) if hasattr(cur, '__dict__') else '-'}")
-            cur = getattr(cur, part)
+                                 f"fields at that level: {known}")
+            hint, cur = typing.get_type_hints(type(cur))[part], getattr(cur, part)
         try:
             v = json.loads(text.lower() if text.lower() in ('true', 'false', 'null') else text)
         except ValueError:
             v = text                                                   # a plain string, e.g. a dataset name
-        if isinstance(cur, float) and isinstance(v, int) and not isinstance(v, bool):
+        v = tuple(v) if isinstance(v, list) else v
+        kinds = typing.get_args(hint) or (hint,)
+        if type(v) is int and float in kinds and int not in kinds:
             v = float(v)
-        if cur is not None and type(v) is not type(cur):
-            raise ValueError(f"--set {p!r}: {name} takes a value of type {type(cur).__name__} (the recipe has "
-                             f"{cur!r}), got {v!r}")
+        if not _fits(v, hint):
+            raise ValueError(f"--set {p!r}: {name} takes a value of type {getattr(hint, '__name__', hint)} (the recipe "
+                             f"has {cur!r}), got {v!r}")
         out[name] = v
     return out
 
