@@ -18,7 +18,7 @@ tables as they ran are in the README. Prints the CPU capability beside every fig
 import argparse, json, tempfile, time
 from pathlib import Path
 from gae_nb.core import machine_info, set_threads
-from gae_nb.hub import laptop_gae
+from gae_nb.hub import laptop_gae, laptop_recipe
 from gae_nb.ablations import TABLES, score_autoencoder, held_out_reference, dit_scores
 from gae_nb.metrics import get_extractor
 
@@ -31,7 +31,8 @@ def distinct(table) -> tuple[int, int]:
             continue
         ae = {**table.changes, **a.ae}
         t = json.dumps({**table.teacher_changes, **a.teacher}, sort_keys=True)
-        if table.kind == 'teacher' or ae.get('loss.sp', 0.1) > 0:
+        cfg = laptop_recipe(ae, quick=False)[1]
+        if table.kind == 'teacher' or (cfg.loss.sp > 0 and cfg.teacher):      # an autoencoder with a teacher
             teachers.add(t)
         if table.kind == 'ae':
             aes.add(json.dumps(ae, sort_keys=True) + t)
