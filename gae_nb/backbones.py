@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import (autocast, to_rgb, resolve_precision, in_test, cache_root, file_lock, config_hash,
+from .core import (autocast, default_device, to_rgb, resolve_precision, in_test, cache_root, file_lock, config_hash,
                          file_sha256)
 from .data import DataConfig
 from .layers import Frozen
@@ -366,10 +366,12 @@ def get_lpips(net: str = 'vgg', allow_random: bool = False, pretrained: bool = T
 # %% ../nbs/10_backbones.ipynb #00b0160a
 @torch.no_grad()
 def compute_features(
-    vfm: VFM, dataset, batch_size: int = 64, precision: str = 'auto', progress: bool = False
+    vfm: VFM, dataset, batch_size: int = 64, precision: str = 'auto', progress: bool = False, device=None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    "VFM features (N, dim, grid, grid) as float32 and labels (N,) of every item of `dataset`."
-    dev = next(vfm.parameters()).device
+    """VFM features (N, dim, grid, grid) as float32 on the CPU and labels (N,) of every item of `dataset`, computed
+    on `device` (default: the best one here, a GPU where there is one; the frozen VFM is moved there)."""
+    dev = torch.device(device) if device is not None else default_device()
+    vfm.to(dev)
     vfm = vfm.to(memory_format=torch.channels_last)
     ctx = autocast(precision, dev)
     feats, labels = [], []
@@ -388,7 +390,7 @@ def cached_features(
     its completion record (written after the last shard) matches its shards."""
     if cache_dir is None:
         return compute_features(vfm, dataset, **kwargs)
-    prec = resolve_precision(kwargs.get('precision', 'auto'), kwargs.get('device'))
+    prec = resolve_precision(kwargs.get('precision', 'auto'), kwargs.get('device') or default_device())
     stem = f'{vfm.name}_g{vfm.grid}_{key}_n{len(dataset)}_{prec}'
     cache_dir = Path(cache_dir)
     files, done = sorted(cache_dir.glob(f'{stem}_*.safetensors')), cache_dir / f'{stem}.done.json'

@@ -108,9 +108,12 @@ def precision_note(precision: str = 'auto', device=None) -> str:
 
 # %% ../nbs/00_core.ipynb #73290e11
 def default_threads(cores: int | None = None, env: dict | None = None) -> int:
-    "Threads per process: GAE_NB_THREADS or OMP_NUM_THREADS when set, else the usable cores / local processes."
+    """Threads per process: GAE_NB_THREADS or OMP_NUM_THREADS when set, else the usable cores / local processes.
+    The `OMP_NUM_THREADS=1` that `accelerate launch` writes when it was given no thread count is its default, not
+    the user's choice, and is ignored."""
     env = os.environ if env is None else env
-    for k in ('GAE_NB_THREADS', 'OMP_NUM_THREADS'):
+    by_launcher = 'ACCELERATE_DYNAMO_BACKEND' in env and str(env.get('OMP_NUM_THREADS', '')).strip() == '1'
+    for k in ('GAE_NB_THREADS',) + (() if by_launcher else ('OMP_NUM_THREADS',)):
         v = str(env.get(k, '')).strip()
         if v.isdigit() and int(v) > 0:
             return int(v)

