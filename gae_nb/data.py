@@ -209,6 +209,10 @@ class FolderDataset(Dataset):
         a = np.asarray(img)
         a = a[..., None] if a.ndim == 2 else a
         return torch.from_numpy(a.copy()).permute(2, 0, 1).float() / 127.5 - 1.0, torch.tensor(y)
+    def batch(self, idx) -> tuple[torch.Tensor, torch.Tensor]:
+        "Many items at once, as `ImageDataset.batch` gives them (the reports and scorers read data this way)."
+        xs, ys = zip(*(self[int(i)] for i in idx))
+        return torch.stack(xs), torch.stack(ys)
 
 @register_dataset('imagefolder')
 def imagefolder(split='train', size=256, channels=None, n=None, root=None, download=False, seed=0):

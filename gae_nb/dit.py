@@ -214,7 +214,7 @@ class LightningDiT(nn.Module):
         c = self.cfg
         if x.ndim != 4 or tuple(x.shape[1:]) != (c.in_channels, c.grid, c.grid):
             raise ValueError(f"expected latents (B, {c.in_channels}, {c.grid}, {c.grid}), got {tuple(x.shape)}")
-        if y is not None and c.num_classes > 0 and ((y < 0) | (y > c.num_classes)).any():
+        if y is not None and c.num_classes > 0 and y.device.type == 'cpu' and ((y < 0) | (y > c.num_classes)).any():
             raise ValueError(
                 f"class index out of range: labels must lie in [0, {c.num_classes - 1}] ({c.num_classes} = null class)"
             )

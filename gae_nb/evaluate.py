@@ -112,7 +112,9 @@ class EvaluateConfig:
         if self.extractor not in FD_EXTRACTORS:
             raise ValueError(f"unknown extractor {self.extractor!r}; known: {list(FD_EXTRACTORS)}")
 
-EVALUATE_PRESETS = {'laptop': EvaluateConfig(), 'paper': EvaluateConfig(n=50_000, extractor='inception')}
+_paper = EvaluateConfig(n=50_000, extractor='inception')
+EVALUATE_PRESETS = {'laptop': EvaluateConfig(), 'paper': _paper,
+                    'paper-d32': _paper, 'paper-d64': _paper}         # a preset names the same run in every job
 
 def main(argv: list[str] | None = None):
     """Evaluate an autoencoder run (--ckpt) or generated samples (--samples); writes OUT/metrics.json naming each

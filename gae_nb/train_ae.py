@@ -11,7 +11,8 @@ import torch
 from torch.utils.data import Dataset
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
-from .core import seed_everything, latest_checkpoint, save_image_grid, parse_cli, checkpoint_id
+from .core import (seed_everything, latest_checkpoint, save_image_grid, parse_cli, checkpoint_id,
+                         default_device)
 from .data import DataConfig
 from .training import LoopConfig, Adversary, fit_loop, speed_up, wants_compile
 from .backbones import features_of
@@ -129,9 +130,9 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True, ov
     seed_everything(cfg.seed)                                    # the same initial weights on every process
     obj = build_objective(cfg, teacher, on_the_fly=not precomputed)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
-        speed_up(obj.ae, compile=(GAE,) if wants_compile(cfg) else ())
+        speed_up(obj.ae, compile=(GAE,) if wants_compile(cfg) else (), device=default_device())
         if isinstance(obj.perceptual, EffNetPerceptual):
-            speed_up(obj.perceptual.fuse(), channels_last=True)
+            speed_up(obj.perceptual.fuse(), channels_last=True, device=default_device())
     adversary = Adversary(obj.disc, obj.discriminator_step, cfg.disc.lr) if obj.disc is not None else None
     made_of = {'teacher': checkpoint_id(cfg.teacher)} if teacher is not None else {}     # recorded in the manifest
     saved = {'train': asdict(cfg), 'model': m.to_dict(), 'provenance': made_of}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
-from .core import seed_everything, parse_cli
+from .core import seed_everything, parse_cli, default_device
 from .data import LatentDataset
 from .training import LoopConfig, Step, fit_loop, speed_up, wants_compile
 from .dit import LightningDiT, DiTConfig, dit_config, rae_shift
@@ -71,7 +71,7 @@ def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = Tru
     seed_everything(cfg.seed)
     model = LightningDiT(cfg.model)
     if cfg.fast:                                                 # same function, computed faster (notebook `training`)
-        speed_up(model, compile=(LightningDiT,) if wants_compile(cfg) else ())
+        speed_up(model, compile=(LightningDiT,) if wants_compile(cfg) else (), device=default_device())
     conditional, shift = cfg.model.num_classes > 0, cfg.shift
     def loss_fn(m, batch, step):
         z, y = batch

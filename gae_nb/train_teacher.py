@@ -10,7 +10,7 @@ from pathlib import Path
 from torch.utils.data import TensorDataset
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
-from .core import seed_everything, save_checkpoint, parse_cli
+from .core import seed_everything, save_checkpoint, parse_cli, default_device
 from .data import DataConfig
 from .training import LoopConfig, Step, fit_loop, speed_up, wants_compile
 from .backbones import features_of, get_vfm
@@ -84,7 +84,7 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
     else:
         if cfg.fast:                                             # same function, computed faster (notebook `training`)
             units = (AttnDownsampler, FeatureDecoder) if wants_compile(cfg) else ()
-            speed_up(teacher, compile=units, channels_last=not cached)
+            speed_up(teacher, compile=units, channels_last=not cached, device=default_device())
         r = fit_loop(teacher, distill_step(cached), dataset, cfg, out, arch=cfg.teacher.to_dict(), config=saved,
                      resume=resume, progress=progress, desc='train_teacher', overwrite=overwrite)
     if Accelerator().is_main_process:

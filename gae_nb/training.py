@@ -109,11 +109,13 @@ def _inductor_cache_per_isa():
         cap = torch.backends.cpu.get_cpu_capability().lower()
         os.environ['TORCHINDUCTOR_CACHE_DIR'] = f'{default_cache_dir()}_{cap}'
 
-def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False) -> dict:
+def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False, device=None) -> dict:
     """The fast path, in place: written-out attention on a CPU, channels-last convolutions, `torch.compile` of every
-    submodule of the types in `compile`."""
+    submodule of the types in `compile`. `device`: where the model will run (default: where it is now); a job that
+    builds its model on the CPU and lets `accelerate.prepare` move it to a GPU passes the GPU, so that attention
+    stays on SDPA's fused kernels there."""
     p = next(model.parameters(), None)
-    device = p.device if p is not None else torch.device('cpu')
+    device = torch.device(device) if device is not None else p.device if p is not None else torch.device('cpu')
     done = {'attention': 'sdpa', 'channels_last': channels_last, 'compiled': 0}
     if device.type == 'cpu':
         for m in model.modules():
