@@ -114,7 +114,7 @@ def run_chain(work: Path, images: Path, tiny: bool, gpu: bool, log) -> list:
         '--perceptual', 'none', '--loss.gan', 0, '--data.root', images, '--data.n_val', 8, '--steps', 20,
         '--batch_size', batch, '--warmup_steps', 2, '--log_every', 5, '--ckpt_every', 20, '--out', 'gae'],
         lambda: exists('gae/latest', 'gae/metrics.json'))
-    ok = ok and c.run('extract', 'extract', ['--ae', 'gae', '--out', 'latents', '--data_root', images,
+    ok = ok and c.run('extract', 'extract', ['--ae', 'gae', '--out', 'latents', '--data.root', images,
                                              '--batch_size', 32], lambda: exists('latents/latents_stats.safetensors'))
     ok = ok and c.run('train_dit', 'train_dit', dit_small + workers + [
         '--latents', 'latents', '--model.num_classes', len(PHOTOS), '--steps', 20, '--batch_size', batch,

@@ -5,6 +5,7 @@
 # %% ../nbs/20_autoencoder.ipynb #93b1a108
 from __future__ import annotations
 from dataclasses import dataclass, asdict, replace
+from typing import Literal
 import torch
 import torch.nn as nn
 from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix, check_images
@@ -30,7 +31,7 @@ class GAEConfig:
     qk_norm: bool = True        # parameter-free RMSNorm on queries and keys (always on officially)
     latent_dim: int = 32        # d: channels of the compact latent
     latent_norm: bool = True    # GAE's latent normalisation (RMSNorm per token over d channels)
-    posterior: str = 'sigma'    # 'sigma' (dynamic noise sampling), 'kl' (KL-VAE baseline, Table 7), 'none'
+    posterior: Literal['sigma', 'kl', 'none'] = 'sigma'  # dynamic noise sampling, KL-VAE (Table 7), none
     C_sigma: float = 0.2        # noise scale of dynamic noise sampling (paper: 0.2; 0 = no noise)
 
     def __post_init__(self):

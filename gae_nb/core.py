@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #0e954246
 from __future__ import annotations
-import argparse, fcntl, hashlib, json, os, random, shutil, sys, tempfile, types, typing, warnings
+import argparse, contextlib, fcntl, hashlib, io, json, os, random, shutil, sys, tempfile, types, typing, warnings
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, field, fields, is_dataclass, make_dataclass, replace
 from pathlib import Path
@@ -16,13 +16,13 @@ from safetensors.torch import load_file, save_file
 import tyro
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'MANIFEST', 'in_test', 'seed_everything', 'default_device', 'native_bf16', 'resolve_precision',
-           'autocast', 'machine_info', 'precision_note', 'default_threads', 'set_threads', 'img_to_tensor',
-           'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid', 'show_images', 'file_sha256',
-           'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint', 'checkpoint_problems',
-           'latest_checkpoint', 'load_checkpoint', 'cache_root', 'file_lock', 'checkpoint_id', 'same_checkpoint',
-           'output_folder', 'publish_output', 'strip_prefix', 'batched', 'device_of', 'to_rgb', 'config_from_dict',
-           'override', 'parse_cli']
+__all__ = ['Precision', 'PRECISIONS', 'MANIFEST', 'in_test', 'seed_everything', 'default_device', 'native_bf16',
+           'resolve_precision', 'autocast', 'machine_info', 'precision_note', 'default_threads', 'set_threads',
+           'img_to_tensor', 'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid',
+           'show_images', 'file_sha256', 'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint',
+           'checkpoint_problems', 'latest_checkpoint', 'load_checkpoint', 'cache_root', 'file_lock', 'checkpoint_id',
+           'same_checkpoint', 'output_folder', 'publish_output', 'strip_prefix', 'batched', 'device_of', 'to_rgb',
+           'config_from_dict', 'override', 'parse_cli']
 
 # %% ../nbs/00_core.ipynb #04b671a4
 def in_test() -> bool:
@@ -47,7 +47,8 @@ def default_device() -> torch.device:
     return torch.device('cpu')
 
 # %% ../nbs/00_core.ipynb #ce5a1e17
-PRECISIONS = ('auto', 'fp32', 'bf16')
+Precision = typing.Literal['auto', 'fp32', 'bf16']          # a config field of this type is a choice on the CLI
+PRECISIONS = typing.get_args(Precision)
 
 def _cpu_flags() -> set[str] | None:
     "The CPU's feature flags from /proc/cpuinfo (Linux), or None where that file does not exist."
@@ -498,6 +499,8 @@ def _fits(v, t) -> bool:
     if t is typing.Any:
         return True
     args = typing.get_args(t)
+    if typing.get_origin(t) is typing.Literal:
+        return v in args
     if typing.get_origin(t) in (typing.Union, types.UnionType):
         return any(_fits(v, a) for a in args)
     if t is type(None):
@@ -540,9 +543,23 @@ def override(cfg, changes: dict | None = None, **kw):
     return replace(cfg, **top)
 
 # %% ../nbs/00_core.ipynb #634fcef3
+def _one_line(box: str) -> str:
+    "The gist of one of tyro's boxed error messages, on one line: what is wrong and, if tyro has one, the likely flag."
+    lines = [l.strip(' │╭╮╰╯') for l in box.splitlines()]
+    body = []
+    for l in lines[1:]:                                            # the title line, then the message, then a rule
+        if not l.strip('─ '):
+            break
+        body.append(l)
+    what = ' '.join(body) or 'cannot parse the command line'
+    if 'Perhaps you meant:' in lines:
+        guess = lines[lines.index('Perhaps you meant:') + 1].split()[0]
+        what += f'; did you mean {guess}?'
+    return what
+
 def parse_cli(presets: dict, options=None, argv: list[str] | None = None, description: str | None = None):
     """`(config, options, preset)` from the command line: `--preset` picks a config of `presets`; flags set any field of
-    it or of `options`."""
+    it or of `options`. A bad flag, value or choice ends the program with one line naming it."""
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument('--preset', default=next(iter(presets)))
     pre.add_argument('--config', default=None)
@@ -572,8 +589,16 @@ def parse_cli(presets: dict, options=None, argv: list[str] | None = None, descri
     script = Path(sys.argv[0])                                     # `python -m gae_nb.job` names itself so
     prog = f'python -m gae_nb.{script.stem}' if script.parent.name == 'gae_nb' else None
     args = rest + ['--preset', known.preset] + (['--config', known.config] if known.config else [])
-    c = tyro.cli(command, args=args, description=description, use_underscores=True,
-                 prog=prog)
+    try:
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            c = tyro.cli(command, args=args, description=description, use_underscores=True, prog=prog)
+    except SystemExit as e:
+        if e.code in (0, None):                                    # --help
+            print(err.getvalue(), end='', file=sys.stderr)
+            raise
+        raise SystemExit(f"error: {_one_line(err.getvalue())} (see --help)") from None
+    except (ValueError, KeyError, TypeError) as e:                 # a config's own check (__post_init__)
+        raise SystemExit(f"error: {e.args[0] if e.args else e}") from None
     if c.print_config:
         print(json.dumps(asdict(c.run_config), indent=1, default=str))
         raise SystemExit(0)

@@ -23,15 +23,15 @@ class DiTConfig:
     "A LightningDiT. Defaults: XL/1 on GAE's 16x16x32 latent, 1000 classes."
     in_channels: int = 32       # latent channels d
     grid: int = 16              # latent grid (tokens per side; patch 1)
-    hidden: int = 1152
-    depth: int = 28
-    heads: int = 16
-    mlp_ratio: float = 4.0
+    hidden: int = 1152          # transformer width
+    depth: int = 28             # blocks
+    heads: int = 16             # attention heads
+    mlp_ratio: float = 4.0      # SwiGLU hidden size / width
     num_classes: int = 1000     # 0 = unconditional
     class_dropout: float = 0.1  # label -> null class during training (enables CFG)
     qk_norm: bool = False       # learnable RMSNorm on q, k (800-epoch runs)
-    use_rope: bool = True
-    use_abs_pos: bool = True
+    use_rope: bool = True       # 2-D rotary position embedding on q, k
+    use_abs_pos: bool = True    # fixed sin-cos position embedding added to the tokens
     def __post_init__(self):
         if self.hidden % self.heads:
             raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
@@ -239,13 +239,21 @@ class LightningDiT(nn.Module):
     def forward_with_cfg(self, x, t, y, cfg_scale: float, cfg_interval_start: float = 0.0):
         "Classifier-free guidance on all channels: v_u + w (v_c - v_u), only where t >= cfg_interval_start."
         if self.y_embedder is None or self.y_embedder.dropout == 0:
-            raise ValueError("classifier-free guidance needs a class-conditional model trained with label dropout")
+            raise ValueError("classifier-free guidance needs a class-conditional model trained with label dropout: "
+                             "use cfg_scale=1 for this model")
         B = x.shape[0]
         t = t.expand(B) if t.ndim == 0 else t
         v = self.forward(torch.cat([x, x]), torch.cat([t, t]), torch.cat([y, torch.full_like(y, self.cfg.num_classes)]))
         v_c, v_u = v.chunk(2)
         guided = v_u + cfg_scale * (v_c - v_u)
         return torch.where((t >= cfg_interval_start).view(-1, 1, 1, 1), guided, v_c)
+
+    def velocity(self, x, t, y=None, cfg_scale: float = 1.0, cfg_interval_start: float = 0.0) -> torch.Tensor:
+        """The velocity a sampler integrates: the model's own with `cfg_scale` 1 (labels ignored by an unconditional
+        model), else the guided one of `forward_with_cfg`. Every sampler and widget calls this one method."""
+        if cfg_scale == 1.0:
+            return self.forward(x, t, y if self.cfg.num_classes > 0 else None)
+        return self.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start)
 
 # %% ../nbs/23_dit.ipynb #4734c62b
 def rae_shift(latent_shape) -> float:

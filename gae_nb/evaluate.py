@@ -5,18 +5,19 @@
 # %% ../nbs/35_evaluate.ipynb #88a04161
 from __future__ import annotations
 import json, time
+from typing import Literal
 from dataclasses import dataclass, replace
 from pathlib import Path
 import torch
 from fastcore.imports import in_ipython
-from .core import resolve_precision, batched, parse_cli, default_device, device_of
+from .core import resolve_precision, batched, parse_cli, default_device, device_of, Precision
 from .data import get_dataset, load_samples, run_data
 from .autoencoder import GAE, encode_mu, load_gae
 from .metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
                             inception_score, precision_recall, linear_probe, noise_robustness, plot_noise_robustness)
 
 # %% auto #0
-__all__ = ['EVALUATE_PRESETS', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateConfig', 'main']
+__all__ = ['Extractor', 'EVALUATE_PRESETS', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateConfig', 'main']
 
 # %% ../nbs/35_evaluate.ipynb #52155752
 def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
@@ -96,6 +97,8 @@ def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 
     return res
 
 # %% ../nbs/35_evaluate.ipynb #f8f018c4
+Extractor = Literal[tuple(FD_EXTRACTORS)]                      # the Fréchet feature extractors' names
+
 @dataclass
 class EvaluateConfig:
     "What to evaluate (an autoencoder run or a set of samples) and with which feature extractor."
@@ -103,9 +106,9 @@ class EvaluateConfig:
     samples: str | None = None             # folder of PNGs or .npz of generated images (mode 2)
     data: str | None = None                # reference dataset (mode 2; mode 1 defaults to the run's own)
     n: int = 1000                          # held-out / reference images
-    extractor: str = 'effnet_lite0'        # Fréchet feature extractor: effnet_lite0 (offline), inception (FID)
+    extractor: Extractor = 'effnet_lite0'  # Fréchet feature extractor: effnet_lite0 (offline), inception (FID)
     fd_size: int = 128                     # input size of the EfficientNet extractor
-    precision: str = 'auto'                # of the extractor: auto (bf16 only where native), fp32, bf16
+    precision: Precision = 'auto'          # of the extractor: auto (bf16 only where native), fp32, bf16
     probe: bool = True                     # the linear probe of mu (mode 1)
     out: str = 'runs/eval'                 # where metrics.json and plots go
     def __post_init__(self):

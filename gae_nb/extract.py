@@ -5,19 +5,19 @@
 # %% ../nbs/32_extract.ipynb #bd1cf502
 from __future__ import annotations
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import torch
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
-from .core import parse_cli, checkpoint_id, output_folder, publish_output, autocast, PRECISIONS
+from .core import parse_cli, checkpoint_id, output_folder, publish_output, autocast, PRECISIONS, Precision
 from .data import run_data
 from .autoencoder import load_gae
 
 # %% auto #0
-__all__ = ['EXTRACT_PRESETS', 'extract_latents', 'ExtractConfig', 'main']
+__all__ = ['EXTRACT_PRESETS', 'extract_latents', 'ExtractData', 'ExtractConfig', 'main']
 
 # %% ../nbs/32_extract.ipynb #94bc78e8
 @torch.no_grad()
@@ -76,17 +76,22 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
 
 # %% ../nbs/32_extract.ipynb #c2afebee
 @dataclass
+class ExtractData:
+    "Where the run's images are, when that differs from where it trained (`--data.root`, as in every job)."
+    root: str | None = None                # the dataset's folder (default: the run's own)
+
+@dataclass
 class ExtractConfig:
     "Which autoencoder run to encode with, which of its images, and where the latents go."
     ae: str = 'runs/gae_laptop'            # autoencoder checkpoint or run folder (train_ae)
     out: str = 'runs/latents_laptop'       # where shards and stats go
     full: bool = False                     # the whole training split (default: the images the run trained on)
-    data_root: str | None = None           # the dataset's folder, when it differs from the run's
+    data: ExtractData = field(default_factory=ExtractData)  # the run's images, when they moved
     batch_size: int = 256                  # images per encode batch
     shard_size: int = 10_000               # latents per shard file
     stats_n: int = 10_000                  # latents the per-channel statistics are computed from
     seed: int = 0                          # seed of the statistics subset
-    precision: str = 'fp32'                # of the encoder: fp32, bf16 (the paper presets, on a GPU), auto
+    precision: Precision = 'fp32'          # of the encoder: fp32, bf16 (the paper presets, on a GPU), auto
     def __post_init__(self):
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None):
     cfg, _, _ = parse_cli(EXTRACT_PRESETS, argv=argv, description=main.__doc__)
     model, saved = load_gae(cfg.ae)
     data, seed = run_data(saved['train'])
-    data = replace(data, root=cfg.data_root or data.root, n_train=None if cfg.full else data.n_train)
+    data = replace(data, root=cfg.data.root or data.root, n_train=None if cfg.full else data.n_train)
     ds = data.datasets(model.cfg.image_size, model.cfg.in_chans, seed)[0]
     extract_latents(model, ds, cfg.out, cfg.batch_size, cfg.shard_size, cfg.stats_n, cfg.seed,
                     provenance={'autoencoder': checkpoint_id(cfg.ae)}, precision=cfg.precision)

@@ -5,6 +5,7 @@
 # %% ../nbs/22_losses.ipynb #e5796098
 from __future__ import annotations
 import copy
+from typing import Literal, get_args
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
@@ -15,8 +16,8 @@ from .training import Step
 from .backbones import get_lpips, efficientnet_lite0
 
 # %% auto #0
-__all__ = ['ALIGNMENTS', 'EffNetPerceptual', 'LPIPSLoss', 'make_perceptual', 'PatchDiscriminator', 'hinge_d_loss', 'hinge_g_loss',
-           'SemanticAlignment', 'LossWeights', 'GAEObjective']
+__all__ = ['Alignment', 'ALIGNMENTS', 'EffNetPerceptual', 'LPIPSLoss', 'make_perceptual', 'PatchDiscriminator', 'hinge_d_loss',
+           'hinge_g_loss', 'SemanticAlignment', 'LossWeights', 'GAEObjective']
 
 # %% ../nbs/22_losses.ipynb #a6d965fb
 class EffNetPerceptual(Frozen):
@@ -128,7 +129,8 @@ def hinge_g_loss(logits_fake: torch.Tensor) -> torch.Tensor:
     return -logits_fake.mean()
 
 # %% ../nbs/22_losses.ipynb #420332b9
-ALIGNMENTS = ('latent', 'pre', 'post')
+Alignment = Literal['latent', 'pre', 'post']               # where the semantic loss attaches
+ALIGNMENTS = get_args(Alignment)
 
 class SemanticAlignment(nn.Module):
     """L_sp as element-mean MSE, for the 'latent', 'pre' or 'post' paradigm (Section 4.1). Post owns a learned linear
@@ -171,10 +173,10 @@ class SemanticAlignment(nn.Module):
 @dataclass
 class LossWeights:
     "The lambdas of Eq. 3 (paper: 1, 1, 0.5, 1), the KL weight of the Table 7 baseline, and when the GAN starts."
-    rec: float = 1.0
+    rec: float = 1.0            # lambda of the L1 reconstruction term
     lpips: float = 1.0          # weight of the perceptual term (LPIPS or its offline stand-in)
-    gan: float = 0.5
-    sp: float = 1.0
+    gan: float = 0.5            # weight of the PatchGAN term (0: no discriminator)
+    sp: float = 1.0             # lambda_sp: weight of the semantic alignment to the teacher (0: none)
     kl: float = 0.1             # only with the KL posterior
     disc_start: int = 5001      # step at which both GAN terms switch on (official)
 

@@ -6,13 +6,14 @@
 from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal, get_args
 import numpy as np
 import torch
 from accelerate import Accelerator
 from fastcore.imports import in_ipython
 from PIL import Image
 from .core import (tensor_to_img, save_image_grid, set_threads, batched, parse_cli, same_checkpoint, autocast,
-                         PRECISIONS,
+                         PRECISIONS, Precision,
                          output_folder, publish_output)
 from .data import load_latent_stats, load_samples
 from .training import speed_up
@@ -21,8 +22,8 @@ from .dit import load_dit, LightningDiT
 from .transport import sample_ode, sample_sde
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'SAMPLE_PRESETS', 'class_uniform_labels', 'random_labels', 'initial_noise', 'generate', 'write_samples',
-           'save_npz', 'SampleConfig', 'main']
+__all__ = ['Sampler', 'SAMPLERS', 'SAMPLE_PRESETS', 'class_uniform_labels', 'random_labels', 'initial_noise', 'generate',
+           'write_samples', 'save_npz', 'SampleConfig', 'main']
 
 # %% ../nbs/34_sample.ipynb #506d2eaf
 def class_uniform_labels(num_classes: int, per_class: int) -> torch.Tensor:
@@ -38,7 +39,8 @@ def initial_noise(n: int, shape, seed: int, start: int = 0) -> torch.Tensor:
     gens = [torch.Generator().manual_seed(seed + start + i) for i in range(n)]
     return torch.stack([torch.randn(shape, generator=g) for g in gens])
 
-SAMPLERS = ('ode', 'sde')
+Sampler = Literal['ode', 'sde']                              # Euler ODE, Euler-Maruyama SDE
+SAMPLERS = get_args(Sampler)
 
 @torch.no_grad()
 def generate(dit, labels: torch.Tensor, sampler: str = 'ode', steps: int = 250, shift: float = 0.4,
@@ -50,18 +52,13 @@ def generate(dit, labels: torch.Tensor, sampler: str = 'ode', steps: int = 250, 
         raise ValueError(f"sampler must be 'ode' or 'sde', got {sampler!r}")
     c = dit.cfg
     dev = next(dit.parameters()).device
-    if cfg_scale != 1.0 and (c.num_classes == 0 or c.class_dropout == 0):
-        raise ValueError("a CFG weight needs a class-conditional DiT trained with label dropout; "
-                         "use cfg_scale=1 for this model")
     out = []
     for i in range(0, len(labels), batch_size):
         y = labels[i:i + batch_size].to(dev)
         x0 = initial_noise(len(y), c.latent_shape, seed, start + i).to(dev)
         def vel(x, t):
             with autocast(precision, dev):
-                if cfg_scale != 1.0:
-                    return dit.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start).float()
-                return dit(x, t, y if c.num_classes > 0 else None).float()
+                return dit.velocity(x, t, y, cfg_scale, cfg_interval_start).float()
         if sampler == 'ode':
             out.append(sample_ode(vel, x0, steps, shift).cpu())
         else:
@@ -89,8 +86,8 @@ class SampleConfig:
     latents: str | None = None             # folder with latents_stats.safetensors (default: the DiT's own latents)
     out: str = 'runs/samples_laptop'       # OUT/images/*.png, OUT/samples.npz, OUT/grid.png
     per_class: int = 10                    # samples per class (n = classes x per_class)
-    labels: str = 'uniform'                # 'uniform' (per_class of each class, in order) or 'random' (VA-VAE)
-    sampler: str = 'sde'                   # sde (Euler-Maruyama) or ode (Euler)
+    labels: Literal['uniform', 'random'] = 'uniform'  # per_class of each class in order, or random (VA-VAE)
+    sampler: Sampler = 'sde'               # sde (Euler-Maruyama) or ode (Euler)
     steps: int = 250                       # time-grid points
     shift: float = 0.4                     # sampling time shift
     cfg_scale: float = 1.0                 # classifier-free guidance weight (1 = off)
@@ -99,7 +96,7 @@ class SampleConfig:
     seed: int = 0                          # noise seed (sample i uses seed + i)
     batch_size: int = 256                  # samples per batch
     allow_mismatch: bool = False           # decode with an autoencoder other than the one the DiT's latents came from
-    precision: str = 'fp32'                # of the DiT and the decoder: fp32, bf16 (the paper presets, on a GPU), auto
+    precision: Precision = 'fp32'          # of the DiT and the decoder: fp32, bf16 (the paper presets, on a GPU), auto
     compile: bool = False                  # torch.compile the DiT (pays off on a GPU for many steps; the paper presets)
     def __post_init__(self):
         if self.steps < 2:

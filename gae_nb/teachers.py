@@ -5,6 +5,7 @@
 # %% ../nbs/21_teachers.ipynb #1abeb32d
 from __future__ import annotations
 from dataclasses import dataclass, asdict, replace
+from typing import Literal, get_args
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -13,12 +14,13 @@ from .layers import Attention, Block, RMSNorm
 from .backbones import get_vfm, vfm_dim, VFMS
 
 # %% auto #0
-__all__ = ['DOWNSAMPLERS', 'TEACHER_PRESETS', 'TeacherConfig', 'teacher_config', 'to_tokens', 'to_map', 'window_partition',
-           'window_reverse', 'PatchConv', 'SVDDownsampler', 'AttnDownsampler', 'make_downsampler', 'FeatureDecoder',
-           'cosine_distill_loss', 'SemanticTeacher', 'teacher_latents']
+__all__ = ['Downsampler', 'DOWNSAMPLERS', 'TEACHER_PRESETS', 'TeacherConfig', 'teacher_config', 'to_tokens', 'to_map',
+           'window_partition', 'window_reverse', 'PatchConv', 'SVDDownsampler', 'AttnDownsampler', 'make_downsampler',
+           'FeatureDecoder', 'cosine_distill_loss', 'SemanticTeacher', 'teacher_latents']
 
 # %% ../nbs/21_teachers.ipynb #6918b5b3
-DOWNSAMPLERS = ('svd', 'single_attn', 'attn_linear', 'attn_patchconv')
+Downsampler = Literal['svd', 'single_attn', 'attn_linear', 'attn_patchconv']   # E_sp: the learned downsamplers
+DOWNSAMPLERS = get_args(Downsampler)
 
 @dataclass
 class TeacherConfig:
@@ -26,7 +28,7 @@ class TeacherConfig:
     vfm: str = 'dinov2_vitl14'          # frozen VFM (backbones.VFMS)
     grid: int = 16                      # latent grid (= the autoencoder's)
     latent_dim: int = 32                # d
-    downsampler: str = 'attn_patchconv' # one of DOWNSAMPLERS
+    downsampler: Downsampler = 'attn_patchconv'  # one of DOWNSAMPLERS
     window: int = 4                     # patch-convolution window w (attn_patchconv)
     heads: int = 16                     # attention heads of E_sp (must divide the VFM dim)
     dec_depth: int = 4                  # blocks of D_sp

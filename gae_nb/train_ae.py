@@ -5,6 +5,7 @@
 # %% ../nbs/31_train_ae.ipynb #74a61490
 from __future__ import annotations
 import json, math
+from typing import Literal
 from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
@@ -18,7 +19,7 @@ from .training import LoopConfig, Adversary, fit_loop, speed_up, wants_compile
 from .backbones import features_of
 from .autoencoder import GAE, GAEConfig, ae_config, encode_mu, reconstruct
 from .teachers import SemanticTeacher, teacher_latents
-from .losses import (GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual,
+from .losses import (Alignment, GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual,
                            ALIGNMENTS, EffNetPerceptual)
 from .metrics import psnr, ssim, mean_image_baseline, bicubic_baseline, bicubic_side, linear_probe
 
@@ -39,13 +40,13 @@ class TrainAEConfig(LoopConfig):
     """One autoencoder run: the loop's fields, the model, the loss weights, the data, the teacher. Saved in every
     checkpoint."""
     lr: float = 1e-3                   # peak learning rate (laptop; the paper: 2e-4)
-    model: GAEConfig = field(default_factory=lambda: ae_config('tiny', image_size=32, in_chans=1))
-    loss: LossWeights = field(default_factory=lambda: LossWeights(gan=0.0, sp=0.1, disc_start=500))
-    data: DataConfig = field(default_factory=DataConfig)
+    model: GAEConfig = field(default_factory=lambda: ae_config('tiny', image_size=32, in_chans=1))  # the autoencoder
+    loss: LossWeights = field(default_factory=lambda: LossWeights(gan=0.0, sp=0.1, disc_start=500))  # Eq. 3
+    data: DataConfig = field(default_factory=DataConfig)  # the images it trains and is scored on
     teacher: str | None = 'runs/teacher_laptop/teacher'  # frozen teacher written by train_teacher (None: no teacher)
-    alignment: str = 'latent'          # 'latent' (paper), 'pre', 'post'
-    perceptual: str = 'effnet'         # 'lpips' (paper, needs VGG weights), 'effnet' (offline stand-in), 'none'
-    disc: DiscConfig = field(default_factory=DiscConfig)
+    alignment: Alignment = 'latent'    # 'latent' (paper), 'pre', 'post'
+    perceptual: Literal['lpips', 'effnet', 'none'] = 'effnet'  # lpips (paper, VGG weights), effnet (offline stand-in)
+    disc: DiscConfig = field(default_factory=DiscConfig)  # the discriminator of the GAN term
     cache_dir: str | None = 'runs/vfm_cache'  # cached VFM features (None: the teacher runs on the fly)
     def __post_init__(self):
         super().__post_init__()

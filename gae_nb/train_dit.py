@@ -21,14 +21,14 @@ __all__ = ['DIT_TRAIN_PRESETS', 'TrainDiTConfig', 'check_latents', 'fit_dit', 'D
 @dataclass
 class TrainDiTConfig(LoopConfig):
     "A DiT run: the loop's fields (LightningDiT's optimiser by default), the model, and the latents it learns."
-    lr: float = 2e-4
-    betas: tuple[float, float] = (0.9, 0.95)
-    weight_decay: float = 0.0
+    lr: float = 2e-4                               # LightningDiT's constant learning rate
+    betas: tuple[float, float] = (0.9, 0.95)       # AdamW betas (LightningDiT)
+    weight_decay: float = 0.0                      # AdamW decay (none in LightningDiT)
     min_lr_ratio: float = 1.0                      # constant lr
-    warmup_steps: int = 0
-    grad_clip: float = 0.0
-    ema_decay: float = 0.9999
-    model: DiTConfig = field(default_factory=lambda: dit_config('tiny'))
+    warmup_steps: int = 0                          # linear warmup (none in LightningDiT)
+    grad_clip: float = 0.0                         # max grad norm (0 = off, as LightningDiT)
+    ema_decay: float = 0.9999                      # EMA of the weights, from step 0
+    model: DiTConfig = field(default_factory=lambda: dit_config('tiny'))  # the LightningDiT
     latents: str = 'runs/latents_laptop'           # folder written by gae_nb.extract
     train_shift: float | None = None               # time shift in training (None: rae_shift of the model's latent)
     cosine_loss: bool = True                       # LightningDiT's extra 1 - cos term

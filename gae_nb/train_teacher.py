@@ -26,12 +26,12 @@ __all__ = ['TEACHER_TRAIN_PRESETS', 'TrainTeacherConfig', 'distill_step', 'run_f
 @dataclass
 class TrainTeacherConfig(LoopConfig):
     "A teacher run: the loop's fields, the teacher it trains, the images it reads and where their features are cached."
-    steps: int = 300
-    batch_size: int = 128
+    steps: int = 300                   # optimiser steps of the downsampler and its decoder
+    batch_size: int = 128              # feature maps per step
     lr: float = 1e-3                      # laptop (paper: 2e-4 at batch 2048)
     warmup_frac: float | None = 0.05      # when set, warmup_steps = this fraction of the steps (paper: 500 of 10k)
-    teacher: TeacherConfig = field(default_factory=lambda: teacher_config('laptop'))
-    data: DataConfig = field(default_factory=lambda: DataConfig(n_val=2000))
+    teacher: TeacherConfig = field(default_factory=lambda: teacher_config('laptop'))  # VFM, E_sp, D_sp
+    data: DataConfig = field(default_factory=lambda: DataConfig(n_val=2000))  # images the features come from
     image_size: int = 32                  # pixels of the images the VFM sees (paper: 224)
     channels: int = 1                     # 1 = grey (repeated for the VFM), 3 = colour
     cache_dir: str | None = 'runs/vfm_cache'   # cache VFM features here (None: run the VFM on the fly)
@@ -121,7 +121,7 @@ def compare_teachers(cfg: TrainTeacherConfig, out, kinds=DOWNSAMPLERS, seeds=(0,
 class TeacherJob:
     "Options of the command, beside the run config."
     # output folder (default runs/teacher_<preset>; the frozen teacher in OUT/teacher)
-    out: str | None = None
+    out: str | None = None             # output folder (default runs/teacher_<preset>); the teacher in OUT/teacher
     resume: bool = False                # continue from the latest checkpoint in --out
     overwrite: bool = False                # delete the run already in --out and start again
     probe: bool = True                  # linear-probe the teacher at the end (needs cache_dir)

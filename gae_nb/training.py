@@ -7,14 +7,14 @@ from __future__ import annotations
 import json, math, os, shutil, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, Sampler
 from accelerate import Accelerator, DistributedDataParallelKwargs
 from tqdm.auto import tqdm
 from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint, checkpoint_problems, autocast,
-                         resolve_precision, precision_note, machine_info, set_threads, PRECISIONS)
+                         resolve_precision, precision_note, machine_info, set_threads, PRECISIONS, Precision)
 
 # %% auto #0
 __all__ = ['RESUMABLE_CHANGES', 'LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler',
@@ -33,9 +33,9 @@ class LoopConfig:
     weight_decay: float = 0.05         # AdamW decay of matrices (vectors and position embeddings: none)
     betas: tuple[float, float] = (0.9, 0.98)  # AdamW betas
     grad_clip: float = 1.0             # max grad norm (0 = off)
-    precision: str = 'auto'            # 'auto' (bf16 where the device computes it natively, else fp32), 'fp32', 'bf16'
+    precision: Precision = 'auto'      # 'auto' (bf16 where the device computes it natively, else fp32), 'fp32', 'bf16'
     fast: bool = True                  # the fast path (`speed_up`); False = the plain eager reference
-    compile: str = 'auto'              # torch.compile on the fast path: 'auto' (runs of >= 300 steps), 'on', 'off'
+    compile: Literal['auto', 'on', 'off'] = 'auto'  # torch.compile on the fast path: 'auto' (runs of >= 300 steps)
     seed: int = 0                      # random seed (initial weights, data order, latent noise)
     num_workers: int = 0               # DataLoader workers (0 for in-memory data)
     log_every: int = 25                # history / progress-bar interval

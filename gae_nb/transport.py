@@ -5,12 +5,14 @@
 # %% ../nbs/24_transport.ipynb #65f986db
 from __future__ import annotations
 import math
+from dataclasses import dataclass
 from typing import Callable
 import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['shift_t', 'sample_t', 'flow_matching_loss', 'time_grid', 'sample_ode', 'sample_sde', 'empirical_velocity']
+__all__ = ['shift_t', 'sample_t', 'flow_matching_loss', 'time_grid', 'sample_ode', 'ODEPath', 'ode_path', 'sample_sde',
+           'empirical_velocity']
 
 # %% ../nbs/24_transport.ipynb #bef93123
 def shift_t(t: torch.Tensor, s: float) -> torch.Tensor:
@@ -47,21 +49,36 @@ def time_grid(steps: int, shift: float = 0.4, t0: float = 0.0, t1: float = 1.0) 
     return shift_t(torch.linspace(t0, t1, steps, dtype=torch.float64), shift).float()
 
 # %% ../nbs/24_transport.ipynb #659f747a
-@torch.no_grad()
-def sample_ode(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4,
-               path: bool = False) -> torch.Tensor | tuple:
-    """Euler ODE over the shifted grid from t=0 to t=1 (steps - 1 velocity evaluations). With `path`, returns
-    (ts (steps,), states (steps, *x0.shape), velocities (steps - 1, *x0.shape)): the whole walk, for plots."""
-    ts, x = time_grid(steps, shift), x0
-    xs, vs = [x0], []
-    for i in range(steps - 1):
+def _euler_steps(velocity: Callable, x0: torch.Tensor, ts: torch.Tensor):
+    "The Euler walk over grid `ts`, one `(v_i, x_{i+1})` at a time."
+    x = x0
+    for i in range(len(ts) - 1):
         t = torch.full((x.shape[0],), ts[i].item(), device=x.device)
         v = velocity(x, t)
         x = x + v * (ts[i + 1] - ts[i]).item()                      # x <- x + v dt
-        if path:
-            xs.append(x)
-            vs.append(v)
-    return (ts, torch.stack(xs), torch.stack(vs)) if path else x
+        yield v, x
+
+@torch.no_grad()
+def sample_ode(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4) -> torch.Tensor:
+    "Euler ODE over the shifted grid from t=0 to t=1 (steps - 1 velocity evaluations): the final state."
+    x = x0
+    for _, x in _euler_steps(velocity, x0, time_grid(steps, shift)):
+        pass
+    return x
+
+@dataclass
+class ODEPath:
+    "The whole Euler walk of `ode_path`, for plots."
+    ts: torch.Tensor                 # grid times (steps,)
+    states: torch.Tensor             # x_0 (the noise) ... x_1: (steps, *x0.shape)
+    velocities: torch.Tensor         # v_i at each state but the last: (steps - 1, *x0.shape)
+
+@torch.no_grad()
+def ode_path(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4) -> ODEPath:
+    "The walk of `sample_ode`, every state and velocity kept (the ODE-walk widget decodes them)."
+    ts = time_grid(steps, shift)
+    vs, xs = zip(*_euler_steps(velocity, x0, ts))
+    return ODEPath(ts, torch.stack([x0, *xs]), torch.stack(vs))
 
 @torch.no_grad()
 def sample_sde(velocity: Callable, x0: torch.Tensor, steps: int = 250, shift: float = 0.4, t0: float = 1e-5,

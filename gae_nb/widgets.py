@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 from .core import image_grid
 from .metrics import psnr
-from .transport import sample_ode
+from .transport import ode_path
 from .sample import initial_noise
 
 # %% auto #0
@@ -482,11 +482,9 @@ def ode_walk(dit, label: int, n: int = 8, steps: int = 50, shift: float = 1.0, c
     c = dit.cfg
     y = torch.full((n,), int(label), dtype=torch.long)
     x0 = initial_noise(n, c.latent_shape, seed)
-    if cfg_scale != 1.0:
-        vel = lambda x, t: dit.forward_with_cfg(x, t, y, cfg_scale, cfg_interval_start)
-    else:
-        vel = lambda x, t: dit(x, t, y if c.num_classes > 0 else None)
-    ts, xs, vs = sample_ode(vel, x0, steps, shift, path=True)
+    vel = lambda x, t: dit.velocity(x, t, y, cfg_scale, cfg_interval_start)
+    p = ode_path(vel, x0, steps, shift)
+    ts, xs, vs = p.ts, p.states, p.velocities
     guess = xs[:-1] + (1 - ts[:-1]).view(-1, *[1] * (xs.ndim - 1)) * vs      # x_t + (1 - t) v
     return ts, xs, torch.cat([guess, xs[-1:]])
 
