@@ -20,9 +20,10 @@ import torch
 from gae_nb.core import machine_info, override, batched, autocast, latest_checkpoint
 from gae_nb.dit import load_dit
 from gae_nb.data import LatentDataset
-from gae_nb.extract import extract_latents
-from gae_nb.train_dit import DIT_TRAIN_PRESETS, fit_dit
-from gae_nb.sample import generate, random_labels
+from gae_nb.pipeline.latents import extract_latents
+from gae_nb.pipeline.dit import fit_dit
+from gae_nb.recipes import DIT_TRAIN_PRESETS
+from gae_nb.pipeline.generate import generate, random_labels
 from gae_nb.ablations import held_out_reference, GEN_SAMPLING, _score
 from gae_nb.hub import laptop_gae
 

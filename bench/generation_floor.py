@@ -24,7 +24,8 @@ from gae_nb.autoencoder import load_gae, encode_mu
 from gae_nb.metrics import get_extractor, extract, FeatureStats, fd_from_stats, precision_recall
 from gae_nb.transport import empirical_velocity, sample_ode, sample_sde
 from gae_nb.dit import load_dit
-from gae_nb.sample import generate, class_uniform_labels, initial_noise, SAMPLE_PRESETS
+from gae_nb.pipeline.generate import generate, class_uniform_labels, initial_noise
+from gae_nb.recipes import SAMPLE_PRESETS
 
 
 def main():

@@ -220,7 +220,7 @@ class StepClock(torch.utils.data.Dataset):
 def job_step_rows(latents: Path, dit_cfg, batch: int, dev, steps: int, work: Path, bare_ms: float) -> list:
     """train_dit's own step (fit_dit: data, clipping, EMA, checks, logging) over its steady steps, eager, to set
     beside the bare step; then its final checkpoint's write and a verification of it."""
-    from gae_nb.train_dit import TrainDiTConfig, fit_dit
+    from gae_nb.pipeline.dit import TrainDiTConfig, fit_dit
     from gae_nb.data import LatentDataset
     from gae_nb.core import verify_checkpoint, latest_checkpoint
     a, b = 5, steps - 1

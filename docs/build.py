@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / 'docs'))
 from run_notebooks import stale_cells  # noqa: E402  (the same staleness test as nbs/92_notebook_outputs)
-GROUPS = {'0': '1 · building blocks', '1': '2 · backbones', '2': "3 · the paper's pieces", '3': '4 · the jobs',
-          '4': '5 · exploration', '5': '5 · exploration', '9': 'checks'}
+GROUPS = {'0': '1 · building blocks', '1': '2 · backbones', '2': "3 · the paper's pieces", '3': '4 · the pipeline',
+          '4': '5 · exploration', '5': '5 · exploration', '6': '5 · the jobs', '9': 'checks'}
 
 
 def pages() -> dict[str, list[Path]]:

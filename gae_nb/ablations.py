@@ -17,10 +17,12 @@ from .autoencoder import encode_mu
 from .teachers import SemanticTeacher, teacher_latents
 from .metrics import (get_extractor, extract, FeatureStats, fd_from_stats, precision_recall, noise_robustness,
                             linear_probe, LP_PROTOCOLS)
-from .train_teacher import run_features
-from .extract import extract_latents
-from .train_dit import DIT_TRAIN_PRESETS, fit_dit
-from .sample import generate, random_labels, SAMPLE_PRESETS
+from .pipeline.teacher import run_features
+from .pipeline.latents import extract_latents
+from .pipeline.dit import fit_dit
+from .recipes import DIT_TRAIN_PRESETS
+from .pipeline.generate import generate, random_labels
+from .recipes import SAMPLE_PRESETS
 from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_key
 
 # %% auto #0

@@ -12,8 +12,10 @@ from .core import in_test, latest_checkpoint, override, config_from_dict, cache_
 from .autoencoder import GAE, ae_config, load_gae
 from .dit import LightningDiT, dit_config, load_dit_weights
 from .backbones import vfm_id
-from .train_teacher import TrainTeacherConfig, TEACHER_TRAIN_PRESETS, fit_teacher
-from .train_ae import TrainAEConfig, TRAIN_PRESETS, fit
+from .pipeline.teacher import TrainTeacherConfig, fit_teacher
+from .recipes import TEACHER_TRAIN_PRESETS
+from .pipeline.autoencoder import TrainAEConfig, fit
+from .recipes import TRAIN_PRESETS
 
 # %% auto #0
 __all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'config_key', 'laptop_recipe', 'cached_teacher', 'laptop_gae',

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from .core import image_grid
 from .metrics import psnr
 from .transport import ode_path
-from .sample import initial_noise
+from .pipeline.generate import initial_noise
 
 # %% auto #0
 __all__ = ['latent_tokens', 'project3', 'hypersphere_figure', 'hypersphere_widget', 'sphere_figure', 'norm_angle_figure',
@@ -405,6 +405,21 @@ def interpolation_figure(model, xa: torch.Tensor, xb: torch.Tensor, steps: int =
     fig.tight_layout()
     return fig
 
+def _live_figure(controls: list, figure):
+    "A row of ipywidgets `controls` above the matplotlib figure `figure()` makes, redrawn whenever one of them changes."
+    import ipywidgets as W
+    out = W.Output()
+    def draw(*_):
+        with out:
+            out.clear_output(wait=True)
+            f = figure()
+            plt.show()
+            plt.close(f)
+    for c in controls:
+        c.observe(draw, 'value')
+    draw()
+    return W.VBox([W.HBox(controls), out])
+
 def interpolation_widget(model, dataset, pair: tuple[int, int] = (0, 1)):
     "ipywidgets: two image indices and a step count around `interpolation_figure`."
     import ipywidgets as W
@@ -414,17 +429,8 @@ def interpolation_widget(model, dataset, pair: tuple[int, int] = (0, 1)):
         W.IntSlider(value=pair[1], min=0, max=len(dataset) - 1, description='image B'),
     )
     n = W.IntSlider(value=8, min=3, max=12, description='steps')
-    out = W.Output()
-    def draw(*_):
-        with out:
-            out.clear_output(wait=True)
-            f = interpolation_figure(model, dataset[i.value][0], dataset[j.value][0], n.value)
-            plt.show()
-            plt.close(f)
-    for w in (i, j, n):
-        w.observe(draw, 'value')
-    draw()
-    return W.VBox([W.HBox([i, j, n]), out])
+    return _live_figure([i, j, n], lambda: interpolation_figure(model, dataset[i.value][0], dataset[j.value][0],
+                                                                n.value))
 
 @torch.no_grad()
 def sphere_path_figure(model, xa: torch.Tensor, xb: torch.Tensor, n_tokens: int = 6, steps: int = 25):
@@ -516,17 +522,10 @@ def ode_walk_widget(dit, decode, class_names=None, n: int = 8, steps: int = 25, 
     t = W.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description='time t')
     w = W.FloatSlider(value=1.0, min=1.0, max=4.0, step=0.5, description='CFG weight',
                       disabled=k == 0 or dit.cfg.class_dropout == 0)
-    out, walks = W.Output(), {}
-    def draw(*_):
+    walks = {}
+    def figure():
         key = (cls.value, w.value)
         if key not in walks:
             walks[key] = ode_walk(dit, cls.value, n, steps, shift, w.value, cfg_interval_start)
-        with out:
-            out.clear_output(wait=True)
-            f = ode_walk_figure(walks[key], decode, t.value, names[cls.value])
-            plt.show()
-            plt.close(f)
-    for c in (cls, t, w):
-        c.observe(draw, 'value')
-    draw()
-    return W.VBox([W.HBox([cls, t, w]), out])
+        return ode_walk_figure(walks[key], decode, t.value, names[cls.value])
+    return _live_figure([cls, t, w], figure)
