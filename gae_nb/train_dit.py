@@ -25,10 +25,11 @@ def main(argv: list[str] | None = None):
     "Train a LightningDiT with flow matching on extracted GAE latents."
     cfg, job, out = training_job('dit', DiTJob, argv, main.__doc__)
     r = fit_dit(cfg, out, resume=job.resume, overwrite=job.overwrite)
-    if Accelerator().is_main_process:
+    acc = Accelerator()
+    if acc.is_main_process:
         print(f"trained {r['step']} steps in {r['seconds']:.0f} s (train shift {cfg.shift:.3f}); "
               f"last loss {r['history'][-1]['loss']:.4f}; checkpoints in {out}")
-    Accelerator().end_training()
+    acc.end_training()
 
 if __name__ == '__main__' and not in_ipython():
     main()
