@@ -28,11 +28,10 @@ from gae_nb.core import autocast, resolve_precision, machine_info, set_threads, 
 from gae_nb.data import get_dataset
 from gae_nb.training import speed_up, can_compile
 from gae_nb.pipeline.autoencoder import build_objective
-from gae_nb.recipes import TRAIN_PRESETS
+from gae_nb.recipes import TRAIN_PRESETS, DIT_TRAIN_PRESETS
 from gae_nb.teachers import SemanticTeacher, teacher_config
 from gae_nb.dit import LightningDiT, dit_config, DiTBlock, FinalLayer
 from gae_nb.autoencoder import GAE, ViTEncoder, ViTDecoder
-from gae_nb.recipes import DIT_TRAIN_PRESETS
 from gae_nb.transport import flow_matching_loss
 
 
