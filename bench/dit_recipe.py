@@ -24,7 +24,7 @@ from gae_nb.pipeline.latents import extract_latents
 from gae_nb.pipeline.dit import fit_dit
 from gae_nb.recipes import DIT_TRAIN_PRESETS
 from gae_nb.pipeline.generate import generate, random_labels
-from gae_nb.ablations import held_out_reference, GEN_SAMPLING, _score
+from gae_nb.ablations import held_out_reference, GEN_SAMPLING, sample_scores
 from gae_nb.hub import laptop_gae
 
 # name -> (changes to the laptop DiT preset, training images: the 10k of the chain or all 60k). Every variant but the
@@ -84,7 +84,7 @@ def main():
                'hidden': dcfg.model.hidden, 'params_M': sum(p.numel() for p in dit.parameters()) / 1e6,
                'train_s': round(r['seconds'], 1), 'sample_s': round(time.time() - t0, 1),
                'last_loss': r['history'][-1]['loss'],
-               **_score(ext, stats_ref, f_ref, images_)}          # the ablations' own scoring
+               **sample_scores(ext, stats_ref, f_ref, images_)}          # the ablations' own scoring
         rows.append(row)
         print(f"{name:24s} {row['images']:6d} images  {row['params_M']:.2f}M  train {row['train_s']:6.0f} s  "
               f"loss {row['last_loss']:.3f}  gFD {row['fd']:6.1f}  precision {row['precision']:.3f}  "

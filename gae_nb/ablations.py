@@ -9,8 +9,8 @@ from pathlib import Path
 import json, math, time, typing
 import torch
 from fastcore.imports import in_ipython
-from .core import (_fits, override, batched, latest_checkpoint, machine_info, autocast, resolve_precision,
-                         _atomic_write_text)
+from .core import (fits_type, override, batched, latest_checkpoint, machine_info, autocast, resolve_precision,
+                         atomic_write_text)
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
 from .autoencoder import encode_mu
@@ -28,8 +28,8 @@ from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_k
 # %% auto #0
 __all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_DIT', 'GEN_SAMPLING', 'Arm',
            'AblationTable', 'score_autoencoder', 'spread', 'runs_cost', 'summarize', 'mean_std', 'markdown_table',
-           'plot_table', 'run_table', 'cli_changes', 'main', 'suite_rows', 'suite_table', 'GenArm', 'generation_table',
-           'held_out_reference', 'dit_scores', 'generation_ablation']
+           'plot_table', 'run_table', 'cli_changes', 'main', 'suite_rows', 'suite_table', 'GenArm', 'sample_scores',
+           'generation_table', 'held_out_reference', 'dit_scores', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -275,7 +275,7 @@ def _slug(name: str) -> str:
 
 def _write_json(path: Path, obj) -> None:
     "Write atomically (`core`'s temporary file + rename): a killed run leaves the old file or none, never half of one."
-    _atomic_write_text(path, json.dumps(obj, indent=1, default=float))
+    atomic_write_text(path, json.dumps(obj, indent=1, default=float))
 
 def _ae_arm(table, arm, seed, changes, teacher_changes, quick, cache, extractor, probe, generation, progress):
     model, cfg, run = laptop_gae({**table.changes, **changes, **arm.ae, 'seed': seed},
@@ -368,8 +368,8 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
 
 def cli_changes(pairs: list[str] | None) -> dict:
     """`['loss.sp=1', 'model.latent_norm=false']` -> changes to the laptop autoencoder recipe, each value checked
-    against the field's type hint as a config file's would be (`core._fits`); an int for a float field becomes a float
-    (`1` -> `1.0`), so the run's cache key is the one the same change gets from Python."""
+    against the field's type hint as a config file's would be (`core.fits_type`); an int for a float field becomes
+    a float (`1` -> `1.0`), so the run's cache key is the one the same change gets from Python."""
     base, out = laptop_recipe()[1], {}
     for p in pairs or []:
         name, eq, text = p.partition('=')
@@ -390,7 +390,7 @@ def cli_changes(pairs: list[str] | None) -> dict:
         kinds = typing.get_args(hint) or (hint,)
         if type(v) is int and float in kinds and int not in kinds:
             v = float(v)
-        if not _fits(v, hint):
+        if not fits_type(v, hint):
             raise ValueError(f"--set {p!r}: {name} takes a value of type {getattr(hint, '__name__', hint)} (the recipe "
                              f"has {cur!r}), got {v!r}")
         out[name] = v
@@ -527,7 +527,8 @@ GEN_DIT = {'lr': 5e-4}
 # The paper's ablation protocol (VA-VAE's): ODE sampler, no CFG, random labels; here with fewer steps and samples.
 GEN_SAMPLING = {'sampler': 'ode', 'steps': 50, 'shift': SAMPLE_PRESETS['laptop'].shift, 'cfg_scale': 1.0}
 
-def _score(ext, stats_ref, f_ref, images) -> dict:
+def sample_scores(ext, stats_ref, f_ref, images) -> dict:
+    "Fréchet distance (to `stats_ref`) and precision/recall (to features `f_ref`) of `images` in `ext`'s space."
     f = extract(ext, images)[0]
     return {'fd': fd_from_stats(stats_ref, FeatureStats().update(f)), **precision_recall(f_ref, f)}
 
@@ -609,7 +610,7 @@ def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 10
         with autocast(precision):
             z = generate(dit, labels, smp['sampler'], smp['steps'], smp['shift'], smp['cfg_scale'], seed=seed)
         images = batched(model.decode, lat.denormalize(z.float()), 256).float().clamp(-1, 1)
-        curve.append({'step': step, **_score(ext, stats_ref, f_ref, images)})
+        curve.append({'step': step, **sample_scores(ext, stats_ref, f_ref, images)})
     return curve
 
 def _gfd_verdict(ref: list, arm: list, paper_ref, paper_arm) -> tuple[str, float, float]:

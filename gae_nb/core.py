@@ -19,10 +19,10 @@ import tyro
 __all__ = ['Precision', 'PRECISIONS', 'MANIFEST', 'in_test', 'seed_everything', 'default_device', 'native_bf16',
            'resolve_precision', 'autocast', 'machine_info', 'precision_note', 'default_threads', 'set_threads',
            'img_to_tensor', 'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid',
-           'show_images', 'file_sha256', 'config_hash', 'nonfinite', 'verify_checkpoint', 'save_checkpoint',
-           'checkpoint_problems', 'latest_checkpoint', 'load_checkpoint', 'cache_root', 'file_lock', 'checkpoint_id',
-           'same_checkpoint', 'output_folder', 'publish_output', 'strip_prefix', 'batched', 'device_of', 'to_rgb',
-           'config_from_dict', 'override', 'parse_cli']
+           'show_images', 'atomic_write_text', 'file_sha256', 'config_hash', 'nonfinite', 'verify_checkpoint',
+           'save_checkpoint', 'checkpoint_problems', 'latest_checkpoint', 'load_checkpoint', 'cache_root', 'file_lock',
+           'checkpoint_id', 'same_checkpoint', 'output_folder', 'publish_output', 'strip_prefix', 'batched',
+           'device_of', 'to_rgb', 'config_from_dict', 'fits_type', 'override', 'parse_cli']
 
 # %% ../nbs/00_core.ipynb #04b671a4
 def in_test() -> bool:
@@ -220,7 +220,7 @@ def _umask_mode(mode: int = 0o666) -> int:
     os.umask(um)
     return mode & ~um
 
-def _atomic_write_text(path: Path, text: str):
+def atomic_write_text(path: Path, text: str):
     "Write `text` to `path` through a temporary file and an atomic rename; the file gets the umask's mode."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.tmp-')
     with os.fdopen(fd, 'w') as f:
@@ -309,7 +309,7 @@ def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _atomic_write_text(out_dir / 'latest', final.name)
+    atomic_write_text(out_dir / 'latest', final.name)
     for old in sorted(out_dir.glob('ckpt-*'))[:-keep] if keep else []:
         if old != final:
             shutil.rmtree(old, ignore_errors=True)
@@ -488,13 +488,13 @@ def config_from_dict(cls, d: dict):
             v = config_from_dict(t, v)
         elif isinstance(v, list) and (t is tuple or typing.get_origin(t) is tuple):
             v = tuple(v)
-        if not _fits(v, t):
+        if not fits_type(v, t):
             raise TypeError(f"{cls.__name__}.{k} must be {getattr(t, '__name__', t)}, got {v!r} "
                             f"({type(v).__name__}): fix that value in the config file")
         kw[k] = v
     return cls(**kw)
 
-def _fits(v, t) -> bool:
+def fits_type(v, t) -> bool:
     "Whether value `v` (from JSON) fits type hint `t`: scalars, `X | None`, tuples, dataclasses; others pass."
     if t is typing.Any:
         return True
@@ -502,7 +502,7 @@ def _fits(v, t) -> bool:
     if typing.get_origin(t) is typing.Literal:
         return v in args
     if typing.get_origin(t) in (typing.Union, types.UnionType):
-        return any(_fits(v, a) for a in args)
+        return any(fits_type(v, a) for a in args)
     if t is type(None):
         return v is None
     if t is bool:
@@ -517,8 +517,8 @@ def _fits(v, t) -> bool:
         if not isinstance(v, tuple):
             return False
         if args and args[-1] is not Ellipsis:
-            return len(v) == len(args) and all(_fits(x, a) for x, a in zip(v, args))
-        return not args or all(_fits(x, args[0]) for x in v)
+            return len(v) == len(args) and all(fits_type(x, a) for x, a in zip(v, args))
+        return not args or all(fits_type(x, args[0]) for x in v)
     if is_dataclass(t):
         return isinstance(v, t)
     return True
