@@ -79,7 +79,8 @@ _paper_teacher = TrainTeacherConfig(teacher=teacher_config('paper'),
                                     channels=3, steps=10_000, batch_size=2048, lr=2e-4, cache_dir=None, num_workers=8,
                                     log_every=50, ckpt_every=1000)
 _paper_ae = TrainAEConfig(model=ae_config('L', latent_dim=32), loss=LossWeights(), perceptual='lpips',
-                          data=DataConfig('imagefolder', n_train=None, n_val=1000), teacher='teacher',
+                          data=DataConfig('imagefolder', n_train=None, n_val=1000),
+                          teacher='teacher',                     # aligned to a teacher: recipe() names its folder
                           disc=DiscConfig(ndf=64, layers=3, lr=1e-5), steps=250_000, batch_size=1024, lr=2e-4,
                           warmup_steps=8000, cache_dir=None, num_workers=8, log_every=100, ckpt_every=5000)
 _paper_dit = TrainDiTConfig(model=dit_config('XL'), steps=100_000, batch_size=1024, train_shift=0.7,
