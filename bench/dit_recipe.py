@@ -55,7 +55,7 @@ def main():
     info = machine_info()
     print(f"CPU capability {info['cpu_capability']}, {info['threads']} threads, torch {torch.__version__}")
     model, cfg, _ = laptop_gae({'seed': 0})                 # the generation ablation's GAE arm, seed 0
-    ext, f_ref, stats_ref = held_out_reference(cfg)
+    ext, f_ref, stats_ref = held_out_reference(cfg)[""]       # the EfficientNet-Lite0 space
     out, rows = Path(a.out), []
     for name, (changes, images) in VARIANTS.items():
         if a.only and name not in a.only:

@@ -16,7 +16,7 @@ from .dit import load_dit
 from .autoencoder import encode_mu
 from .teachers import SemanticTeacher, teacher_latents
 from .metrics import (get_extractor, extract, FeatureStats, fd_from_stats, precision_recall, noise_robustness,
-                            linear_probe, LP_PROTOCOLS)
+                            linear_probe, LP_PROTOCOLS, CLASSIFIER_DATA)
 from .pipeline.teacher import run_features
 from .pipeline.latents import extract_latents
 from .pipeline.dit import fit_dit
@@ -26,10 +26,13 @@ from .recipes import SAMPLE_PRESETS
 from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_key
 
 # %% auto #0
-__all__ = ['METRICS', 'NOISE_SIGMAS', 'TABLES', 'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_DIT', 'GEN_SAMPLING', 'Arm',
-           'AblationTable', 'score_autoencoder', 'spread', 'runs_cost', 'summarize', 'mean_std', 'markdown_table',
-           'plot_table', 'run_table', 'cli_changes', 'main', 'suite_rows', 'suite_table', 'GenArm', 'sample_scores',
-           'generation_table', 'held_out_reference', 'dit_scores', 'generation_ablation']
+__all__ = ['METRICS', 'PAPER_ALIAS', 'GEN_METRICS', 'NOISE_SIGMAS', 'TABLES', 'Q_LEVEL', 'SUITE_METRICS', 'GENERATION_ARMS',
+           'GEN_DIT', 'GEN_SAMPLING', 'Arm', 'AblationTable', 'paper_value', 'score_autoencoder', 'probes', 'spread',
+           'welch', 'bh_q', 'seeds_for_power', 'verdict', 'runs_cost', 'summarize', 'mean_std', 'fmt_p', 'fmt_verdict',
+           'fmt_diff', 'markdown_table', 'plot_table', 'test_split', 'judge_for', 'run_table', 'table_markdown',
+           'cli_changes', 'main', 'restate', 'suite_rows', 'suite_table', 'GenArm', 'sample_scores',
+           'sample_scores_all', 'steps_to', 'convergence', 'generation_table', 'held_out_reference', 'real_floor',
+           'dit_scores', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -51,17 +54,32 @@ class AblationTable:
     arms: list
     reference: dict                               # group -> name of the arm the group's others are compared with
     kind: str = 'ae'                              # 'ae': one autoencoder per arm; 'teacher': one teacher per arm
-    metrics: tuple = ('psnr', 'ssim', 'rfd', 'lp', 'noise_psnr')
+    metrics: tuple = ('psnr', 'ssim', 'rfd_judge', 'rfd', 'lp_flatten', 'lp_gap', 'lp', 'noise_psnr')
     changes: dict = field(default_factory=dict)   # autoencoder changes shared by every arm
     teacher_changes: dict = field(default_factory=dict)
     laptop: str = ''                              # what differs from the paper's setting, and why
+    seeds: tuple = (0, 1, 2)                      # fixed before the table runs, the same for every arm
 
 METRICS = {   # name: (label, higher is better, the paper's name for its counterpart)
     'psnr': ('PSNR (dB)', True, 'PSNR'), 'ssim': ('SSIM', True, 'SSIM'),
-    'rfd': ('rFD-EffNetLite0', False, 'rFID'), 'lp': ('LP of mu (top-1 %)', True, 'LP'),
-    'noise_psnr': ('PSNR under noise (dB)', True, None), 'teacher_lp': ('teacher LP (top-1 %)', True, 'LP'),
-    'gfd': ('gFD-EffNetLite0', False, 'gFID'), 'precision': ('precision', True, None), 'recall': ('recall', True, None),
+    'rfd_judge': ('rFD-FashionJudge', False, 'rFID'), 'rfd': ('rFD-EffNetLite0', False, 'rFID'),
+    'lp_flatten': ('LP flatten, 10k test (%)', True, 'LP flatten'), 'lp_gap': ('LP GAP, 10k test (%)', True, 'LP GAP'),
+    'lp': ('LP flatten, 1k test (%)', True, 'LP flatten'), 'noise_psnr': ('PSNR under noise (dB)', True, None),
+    'teacher_lp_flatten': ('teacher LP flatten, 10k test (%)', True, 'LP flatten'),
+    'teacher_lp_gap': ('teacher LP GAP, 10k test (%)', True, 'LP GAP'),
+    'teacher_lp': ('teacher LP flatten, 1k test (%)', True, 'LP flatten'),
+    'gfd_judge': ('gFD-FashionJudge', False, 'gFID'), 'gfd': ('gFD-EffNetLite0', False, 'gFID'),
+    'precision_judge': ('precision (judge)', True, None), 'recall_judge': ('recall (judge)', True, None),
+    'precision': ('precision (EffNet)', True, None), 'recall': ('recall (EffNet)', True, None),
 }
+# metrics that measure what another metric's paper number measures: the paper's number of `lp` is also that of
+# `lp_flatten` (the same probe on more test images), its rFID that of both rFD columns
+PAPER_ALIAS = {'lp_flatten': 'lp', 'teacher_lp_flatten': 'teacher_lp', 'rfd_judge': 'rfd', 'gfd_judge': 'gfd'}
+GEN_METRICS = ('gfd_judge', 'gfd', 'precision_judge', 'recall_judge', 'precision', 'recall')   # with --generation
+
+def paper_value(arm: Arm, metric: str):
+    "The paper's number for `metric` in `arm`'s row (through `PAPER_ALIAS`), or None."
+    return arm.paper.get(metric, arm.paper.get(PAPER_ALIAS.get(metric)))
 NOISE_SIGMAS = (0.0, 0.1, 0.2, 0.3, 0.5)          # Fig. 4's range of latent noise
 
 _narrow = {'model.width': 64, 'model.heads': 1}
@@ -70,9 +88,9 @@ TABLES = {t.key: t for t in [
     AblationTable('1', 'Table 1: where the semantics are aligned (pre / post / latent)',
         'Latent alignment gives the most semantic latent (LP 63.2 vs 60.8 post, 20.9 pre); pre-alignment '
         'reconstructs a little better (rFID 0.40 vs 0.51).',
-        [Arm('pre', {'alignment': 'pre'}, paper={'rfd': 0.40, 'lp': 20.9}),
-         Arm('post', {'alignment': 'post'}, paper={'rfd': 0.48, 'lp': 60.8}),
-         Arm('latent', {}, paper={'rfd': 0.51, 'lp': 63.2})],
+        [Arm('pre', {'alignment': 'pre'}, paper={'rfd': 0.40, 'lp': 20.9, 'lp_gap': 9.91}),
+         Arm('post', {'alignment': 'post'}, paper={'rfd': 0.48, 'lp': 60.8, 'lp_gap': 44.7}),
+         Arm('latent', {}, paper={'rfd': 0.51, 'lp': 63.2, 'lp_gap': 47.5})],
         {'': 'latent'}, changes={'model.width': 112, 'model.heads': 2},
         teacher_changes={'teacher.downsampler': 'svd'},
         laptop='every arm is 112 wide, the width of the EfficientNet-Lite0 features, so that pre-alignment aligns the '
@@ -81,11 +99,14 @@ TABLES = {t.key: t for t in [
     AblationTable('2', 'Table 2: the downsampler of the semantic teacher',
         'A spatial, learned downsampler (attention + patch convolution) makes a far more semantic teacher latent '
         '(LP 75.6) than single attention (62.8), attention + linear (63.4) or the SVD projection (60.9).',
-        [Arm('svd', teacher={'teacher.downsampler': 'svd'}, paper={'teacher_lp': 60.9}),
-         Arm('single_attn', teacher={'teacher.downsampler': 'single_attn'}, paper={'teacher_lp': 62.8}),
-         Arm('attn_linear', teacher={'teacher.downsampler': 'attn_linear'}, paper={'teacher_lp': 63.4}),
-         Arm('attn_patchconv', teacher={'teacher.downsampler': 'attn_patchconv'}, paper={'teacher_lp': 75.6})],
-        {'': 'attn_patchconv'}, kind='teacher', metrics=('teacher_lp',),
+        [Arm('svd', teacher={'teacher.downsampler': 'svd'}, paper={'teacher_lp': 60.9, 'teacher_lp_gap': 48.9}),
+         Arm('single_attn', teacher={'teacher.downsampler': 'single_attn'},
+             paper={'teacher_lp': 62.8, 'teacher_lp_gap': 51.0}),
+         Arm('attn_linear', teacher={'teacher.downsampler': 'attn_linear'},
+             paper={'teacher_lp': 63.4, 'teacher_lp_gap': 52.3}),
+         Arm('attn_patchconv', teacher={'teacher.downsampler': 'attn_patchconv'},
+             paper={'teacher_lp': 75.6, 'teacher_lp_gap': 48.9})],
+        {'': 'attn_patchconv'}, kind='teacher', metrics=('teacher_lp_flatten', 'teacher_lp_gap', 'teacher_lp'),
         laptop="attention + linear is a token-wise linear map shared by all positions (our reading of the paper's "
                "'global' linear: one over the whole 16x16 grid would need 2 billion weights at the paper's size)"),
     AblationTable('4', 'Table 4: noise scale C_sigma and latent dimension d',
@@ -109,11 +130,15 @@ TABLES = {t.key: t for t in [
     AblationTable('6', 'Table 6: the weight of the semantic loss lambda_sp',
         'The teacher costs little reconstruction and buys semantics and generation: lambda_sp 0 -> 1 raises LP 5.7 -> '
         '69.2 and PSNR 27.16 -> 27.37 (28.11 at 0.5); 2.0 over-aligns (PSNR 26.50).',
-        [Arm('0', {'loss.sp': 0.0}, paper={'psnr': 27.16, 'ssim': 0.77, 'rfd': 0.76, 'lp': 5.74, 'gfd': 12.55}),
+        [Arm('0', {'loss.sp': 0.0}, paper={'psnr': 27.16, 'ssim': 0.77, 'rfd': 0.76, 'lp': 5.74, 'lp_gap': 2.15,
+                                           'gfd': 12.55}),
          Arm('0.1', {'loss.sp': 0.1}, note='the laptop default'),
-         Arm('0.5', {'loss.sp': 0.5}, paper={'psnr': 28.11, 'ssim': 0.796, 'rfd': 0.40, 'lp': 63.5, 'gfd': 2.35}),
-         Arm('1', {'loss.sp': 1.0}, paper={'psnr': 27.37, 'ssim': 0.774, 'rfd': 0.45, 'lp': 69.2, 'gfd': 2.36}),
-         Arm('2', {'loss.sp': 2.0}, paper={'psnr': 26.50, 'ssim': 0.749, 'rfd': 0.59, 'lp': 71.4, 'gfd': 2.45})],
+         Arm('0.5', {'loss.sp': 0.5}, paper={'psnr': 28.11, 'ssim': 0.796, 'rfd': 0.40, 'lp': 63.5, 'lp_gap': 42.7,
+                                             'gfd': 2.35}),
+         Arm('1', {'loss.sp': 1.0}, paper={'psnr': 27.37, 'ssim': 0.774, 'rfd': 0.45, 'lp': 69.2, 'lp_gap': 43.9,
+                                           'gfd': 2.36}),
+         Arm('2', {'loss.sp': 2.0}, paper={'psnr': 26.50, 'ssim': 0.749, 'rfd': 0.59, 'lp': 71.4, 'lp_gap': 44.3,
+                                           'gfd': 2.45})],
         {'': '1'},
         laptop='L_sp is the element mean of (mu - teacher)^2 in both, so lambda_sp means the same; the laptop default '
                '0.1 is what our short runs could afford before reconstruction suffered (this table measures that)'),
@@ -128,9 +153,10 @@ TABLES = {t.key: t for t in [
         'A bigger autoencoder reconstructs better and is more semantic (ViT-S -> B -> L: PSNR 23.85 -> 26.70 -> 27.37, '
         'LP 62.5 -> 69.2 from B to L).',
         [Arm('S-like (64 wide)', _narrow, paper={'psnr': 23.85, 'ssim': 0.625, 'rfd': 1.55}),
-         Arm('B-like (128 wide)', {}, paper={'psnr': 26.70, 'ssim': 0.754, 'rfd': 0.41, 'lp': 62.5, 'gfd': 2.43}),
+         Arm('B-like (128 wide)', {}, paper={'psnr': 26.70, 'ssim': 0.754, 'rfd': 0.41, 'lp': 62.5, 'lp_gap': 41.1,
+                                             'gfd': 2.43}),
          Arm('L-like (192 wide, 3+3 blocks)', _wide,
-             paper={'psnr': 27.37, 'ssim': 0.774, 'rfd': 0.45, 'lp': 69.2, 'gfd': 2.36})],
+             paper={'psnr': 27.37, 'ssim': 0.774, 'rfd': 0.45, 'lp': 69.2, 'lp_gap': 43.9, 'gfd': 2.36})],
         {'': 'L-like (192 wide, 3+3 blocks)'},
         laptop='three laptop sizes stand for ViT-S/B/L: widths 64, 128 (the tiny preset) and 192 with 3+3 blocks'),
     AblationTable('11', 'Table 11: a semantic teacher vs a non-semantic one',
@@ -138,14 +164,15 @@ TABLES = {t.key: t for t in [
         '(MAE-L) gives better pixels (PSNR 28.71) but a much less semantic latent (LP 29.8) and worse generation '
         '(4.20).',
         [Arm('EfficientNet-Lite0 (ImageNet)', teacher={'teacher.vfm': 'efficientnet_lite0'},
-             paper={'psnr': 27.37, 'ssim': 0.774, 'rfd': 0.45, 'lp': 69.2, 'gfd': 2.36}, note='stands for DINOv2-L'),
+             paper={'psnr': 27.37, 'ssim': 0.774, 'rfd': 0.45, 'lp': 69.2, 'lp_gap': 43.9, 'gfd': 2.36},
+             note='stands for DINOv2-L'),
          Arm('random-weight EfficientNet-Lite0', teacher={'teacher.vfm': 'random'},
              note='no semantics at all: the floor'),
          Arm('laptop MAE (masked reconstruction)', teacher={'teacher.vfm': 'mae_laptop'},
-             paper={'psnr': 28.71, 'ssim': 0.813, 'rfd': 0.36, 'lp': 29.8, 'gfd': 4.20},
+             paper={'psnr': 28.71, 'ssim': 0.813, 'rfd': 0.36, 'lp': 29.8, 'lp_gap': 13.5, 'gfd': 4.20},
              note='stands for MAE-L: a ViT pretrained here by masked pixel reconstruction on the training images'),
          Arm('MAE-L', teacher={'teacher.vfm': 'mae_vitl16'}, paper={'psnr': 28.71, 'ssim': 0.813, 'rfd': 0.36,
-             'lp': 29.8, 'gfd': 4.20}, note='needs the timm MAE weights (online)')],
+             'lp': 29.8, 'lp_gap': 13.5, 'gfd': 4.20}, note='needs the timm MAE weights (online)')],
         {'': 'EfficientNet-Lite0 (ImageNet)'},
         laptop='EfficientNet-Lite0 stands for DINOv2-L and a small MAE pretrained here (`backbones.LaptopMAE`: ViT '
                'width 192, 6 blocks, 75 % of 4-pixel patches hidden, a few minutes on the Fashion-MNIST training '
@@ -157,55 +184,110 @@ TABLES = {t.key: t for t in [
 # %% ../nbs/45_ablations.ipynb #e4356af8
 @torch.no_grad()
 def score_autoencoder(model, train_ds, val_ds, extractor=None, probe: str = 'laptop', seed: int = 0,
-                      sigmas=NOISE_SIGMAS) -> dict:
-    """Held-out PSNR/SSIM of the clean decode, rFD (FD of the reconstructions' features against the images', when an
-    `extractor` is given), the mean PSNR under latent noise over `sigmas` (the area under Fig. 4's curve divided by
-    its width) and the linear probe of mu (`LP_PROTOCOLS[probe]`, top-1 %), when the data have labels."""
+                      sigmas=NOISE_SIGMAS, judge=None, test_ds=None) -> dict:
+    """Held-out PSNR/SSIM of the clean decode; rFD in the `judge`'s and the `extractor`'s feature spaces (the
+    reconstructions' features against the images', each when given); the mean PSNR under latent noise over `sigmas`
+    (the area under Fig. 4's curve divided by its width); and, when the data have labels, linear probes of mu trained
+    on up to 10k training images: `lp` (flatten, scored on `val_ds`), and with `test_ds` (the full test split)
+    `lp_flatten` and `lp_gap` under the `probe` protocol, `lp_flatten_paper` and `lp_gap_paper` under Appendix I's."""
     model.eval()
     x, y = val_ds.batch(range(len(val_ds)))
     rows = noise_robustness(model, x, sigmas)
     s, p = torch.tensor([r['sigma'] for r in rows]), torch.tensor([r['psnr'] for r in rows])
     out = {'psnr': rows[0]['psnr'], 'ssim': rows[0]['ssim'],
            'noise_psnr': (torch.trapezoid(p, s) / (s[-1] - s[0])).item() if len(s) > 1 else p[0].item()}
-    if extractor is not None:
-        rec = batched(model.decode, encode_mu(model, x), 256)
-        out['rfd'] = fd_from_stats(FeatureStats().update(extract(extractor, x)[0]),
-                                   FeatureStats().update(extract(extractor, rec.clamp(-1, 1))[0]))
+    rec = batched(model.decode, encode_mu(model, x), 256).clamp(-1, 1) if extractor or judge else None
+    for key, net in (('rfd_judge', judge), ('rfd', extractor)):
+        if net is not None:
+            out[key] = fd_from_stats(FeatureStats().update(extract(net, x)[0]), FeatureStats().update(extract(net, rec)[0]))
     if (y >= 0).all():
         tx, ty = train_ds.batch(range(min(len(train_ds), 10_000)))
-        out['lp'] = 100 * linear_probe(encode_mu(model, tx), ty, encode_mu(model, x), y, 'flatten', seed=seed,
-                                       **LP_PROTOCOLS[probe])['top1']
+        zt = encode_mu(model, tx)
+        out['lp'] = 100 * linear_probe(zt, ty, encode_mu(model, x), y, 'flatten', seed=seed, **LP_PROTOCOLS[probe])['top1']
+        if test_ds is not None:
+            xs, ys = test_ds.batch(range(len(test_ds)))
+            zs = torch.cat([encode_mu(model, xs[i:i + 2000]) for i in range(0, len(xs), 2000)])
+            out.update(probes(zt, ty, zs, ys, probe, seed))
     return out
 
-def _verdict(ref: list, arm: list, paper_ref, paper_arm, k: float = 2.0) -> tuple[str, float, float]:
-    """Our difference (arm - ref), its standard error, and the verdict: 'within noise' when |difference| <= k
-    standard errors, else 'holds' / 'reversed' against the paper's direction ('differs; no paper number' without
-    one)."""
-    a, r = torch.tensor(arm, dtype=torch.float64), torch.tensor(ref, dtype=torch.float64)
-    diff = (a.mean() - r.mean()).item()
-    if len(a) < 2 or len(r) < 2:
-        return 'one seed: no test', diff, float('nan')
-    se = (a.var() / len(a) + r.var() / len(r)).sqrt().item()
-    if abs(diff) <= k * se:
-        return 'within noise', diff, se
-    if paper_ref is None or paper_arm is None:
-        return 'differs; no paper number', diff, se
-    if paper_arm == paper_ref:
-        return 'paper: no difference', diff, se
-    return ('holds' if (diff > 0) == (paper_arm > paper_ref) else 'reversed'), diff, se
+def probes(train_f, train_y, test_f, test_y, protocol: str = 'laptop', seed: int = 0, prefix: str = 'lp') -> dict:
+    """Table 14's two probes of features (B, C, h, w): `flatten` (position and content) and `gap` (global average
+    pooled: content only), under `protocol` and, when it is another, also under Appendix I's (`_paper` keys); top-1 %."""
+    out = {}
+    for proto in dict.fromkeys((protocol, 'paper')):
+        tail = '' if proto == protocol else '_paper'
+        for mode in ('flatten', 'gap'):
+            out[f'{prefix}_{mode}{tail}'] = 100 * linear_probe(train_f, train_y, test_f, test_y, mode, seed=seed,
+                                                               **LP_PROTOCOLS[proto])['top1']
+    return out
 
 def spread(v: list) -> dict:
     "Mean, sample standard deviation (0 for one value) and count of a metric's values over seeds."
     std = torch.tensor(v, dtype=torch.float64).std().item() if len(v) > 1 else 0.0
     return {'mean': sum(v) / len(v), 'std': std, 'n': len(v)}
 
+def welch(ref: list, arm: list) -> dict:
+    """Welch's two-sample t-test of arm against ref (scipy): the difference of means (arm - ref), its 95 % interval,
+    the two-sided p-value and Welch's degrees of freedom. p is None with fewer than 2 values on a side, or with no
+    spread on either (nothing to test)."""
+    from scipy import stats
+    a, r = torch.tensor(arm, dtype=torch.float64), torch.tensor(ref, dtype=torch.float64)
+    diff = (a.mean() - r.mean()).item()
+    if len(a) < 2 or len(r) < 2 or (a.std() == 0 and r.std() == 0):
+        return {'diff': diff, 'ci': None, 'p': None, 'df': None}
+    t = stats.ttest_ind(a.numpy(), r.numpy(), equal_var=False)
+    ci = t.confidence_interval(0.95)
+    return {'diff': diff, 'ci': [float(ci.low), float(ci.high)], 'p': float(t.pvalue), 'df': float(t.df)}
+
+def bh_q(ps: list) -> list:
+    "Benjamini–Hochberg adjusted p-values (q) of a family of p-values (scipy's `false_discovery_control`)."
+    from scipy import stats
+    return [float(q) for q in stats.false_discovery_control(ps, method='bh')] if ps else []
+
+def seeds_for_power(diff: float, sd_ref: float, sd_arm: float, alpha: float = 0.05, power: float = 0.8,
+                    most: int = 1000) -> int | None:
+    """Seeds per arm (the same for both) for a two-sided Welch test at `alpha` to find a true difference `diff` with
+    probability `power`, if the seed spreads are `sd_ref` and `sd_arm` (noncentral t); None beyond `most`."""
+    from scipy import stats
+    if diff == 0:
+        return None
+    for n in range(2, most + 1):
+        se = math.sqrt((sd_ref ** 2 + sd_arm ** 2) / n)
+        if se == 0:
+            return n
+        df = (se ** 4) / ((sd_ref ** 2 / n) ** 2 / (n - 1) + (sd_arm ** 2 / n) ** 2 / (n - 1))
+        crit, nc = stats.t.ppf(1 - alpha / 2, df), abs(diff) / se
+        if stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc) >= power:
+            return n
+    return None
+
+Q_LEVEL = 0.05                                    # a difference is called when its BH q over the suite is below this
+
+def verdict(row: dict, q_level: float = Q_LEVEL) -> str:
+    """A comparison's verdict from its q (Benjamini–Hochberg over every comparison of the suite): below `q_level`,
+    whether the difference goes the paper's way ('holds') or not ('reversed'), or 'differs' with no paper pair;
+    otherwise 'unresolved'; 'no test' where there is no p-value."""
+    if row.get('p') is None:
+        return 'no test'
+    if row['q'] >= q_level:
+        return 'unresolved'
+    pa, pr = row.get('paper'), row.get('paper_ref')
+    if pa is None or pr is None:
+        return 'differs; no paper number'
+    if pa == pr:
+        return 'differs; the paper has none'
+    return 'holds' if (row['diff'] > 0) == (pa > pr) else 'reversed'
+
 def runs_cost(res: dict) -> tuple[float, int]:
     "Minutes and number of the (arm, seed) runs behind a table's or the generation ablation's JSON, over all its calls."
     secs = [s for v in res['run_seconds'].values() for s in v]
     return sum(secs) / 60, len(secs)
 
-def summarize(table: AblationTable, runs: dict, k: float = 2.0) -> list[dict]:
-    "Per arm and metric: mean, std and n over seeds, the paper's number, and the verdict against the group's reference."
+def summarize(table: AblationTable, runs: dict, seeds=None) -> list[dict]:
+    """Per arm and metric: mean, std and n over the table's seeds, the paper's number, and against the group's
+    reference the difference with its 95 % interval and Welch's p (q and the verdict come from `restate`, which sees
+    every comparison of the suite)."""
+    seeds = list(seeds or table.seeds)
     rows = []
     for arm in table.arms:
         if arm.name not in runs:
@@ -215,11 +297,11 @@ def summarize(table: AblationTable, runs: dict, k: float = 2.0) -> list[dict]:
             v = [r[m] for r in runs[arm.name] if m in r]
             if not v:
                 continue
-            row = {'arm': arm.name, 'group': arm.group, 'metric': m, **spread(v), 'paper': arm.paper.get(m),
+            row = {'arm': arm.name, 'group': arm.group, 'metric': m, **spread(v), 'paper': paper_value(arm, m),
                    'reference': ref.name}
             rv = [r[m] for r in runs.get(ref.name, []) if m in r]
             if arm.name != ref.name and rv:
-                row['verdict'], row['diff'], row['se'] = _verdict(rv, v, ref.paper.get(m), arm.paper.get(m), k)
+                row.update(welch(rv, v), paper_ref=paper_value(ref, m), n_ref=len(rv), sd_ref=spread(rv)['std'])
             rows.append(row)
     return rows
 
@@ -227,12 +309,30 @@ def mean_std(mean: float, std: float) -> str:
     "The one format of mean ± std in every table of the suite: 3 significant digits, 2 for the spread."
     return f'{mean:.3g} ± {std:.2g}'
 
+def fmt_p(p) -> str:
+    "A p- or q-value in 2 significant digits ('—' when there is none)."
+    return '—' if p is None else f'{p:.2g}'
+
+def fmt_verdict(row: dict) -> str:
+    "The verdict with, where unresolved, the seeds per arm that 80 % power would take at the observed spread."
+    v = row.get('verdict', '')
+    if v == 'unresolved':
+        n = row.get('seeds_80')
+        v += f" (≈{n} seeds/arm for 80 % power)" if n else ' (> 1000 seeds/arm for 80 % power)'
+    return v
+
+def fmt_diff(row: dict) -> str:
+    "The difference to the reference with its 95 % interval."
+    if row.get('ci') is None:
+        return f"{row['diff']:+.3g}" if 'diff' in row else '—'
+    return f"{row['diff']:+.3g} [{row['ci'][0]:+.3g}, {row['ci'][1]:+.3g}]"
+
 def markdown_table(table: AblationTable, rows: list[dict]) -> str:
-    "The summary as Markdown: one line per arm, 'mean ± std (paper: x) verdict' per metric."
+    """The summary as Markdown: one line per arm, 'mean ± std [paper] verdict' per metric; then every comparison with
+    its n, difference and 95 % interval, p and q."""
     ms = [m for m in table.metrics if any(r['metric'] == m for r in rows)]
     label = lambda m: METRICS[m][0] + (f' [paper: {METRICS[m][2]}]' if METRICS[m][2] else '')
-    head = '| arm | ' + ' | '.join(label(m) for m in ms) + ' |'
-    lines = [head, '|' + '---|' * (len(ms) + 1)]
+    lines = ['| arm | ' + ' | '.join(label(m) for m in ms) + ' |', '|' + '---|' * (len(ms) + 1)]
     for arm in table.arms:
         cells = []
         for m in ms:
@@ -244,10 +344,17 @@ def markdown_table(table: AblationTable, rows: list[dict]) -> str:
             c += f" {r['verdict']}" if 'verdict' in r else (' (reference)' if r['arm'] == r['reference'] else '')
             cells.append(c)
         lines.append(f'| {arm.name} | ' + ' | '.join(cells) + ' |')
-    n = max((r['n'] for r in rows), default=0)
-    lines.append(f'\nmean ± std over {n} seeds [the paper\'s number]; verdict against the reference arm of the group: '
-                 f'"within noise" when the difference is at most 2 standard errors, else whether it goes the '
-                 f"paper's way (holds) or not (reversed).")
+    ns = sorted({r['n'] for r in rows})
+    lines.append(f"\nmean ± std over {' or '.join(map(str, ns))} seeds [the paper's number] (seeds fixed for the "
+                 f"table: {', '.join(map(str, table.seeds))}); the verdict on each difference to the group's reference "
+                 f"arm comes from its Benjamini–Hochberg q over every comparison of the suite: below {Q_LEVEL}, "
+                 "*holds* (the paper's direction) or *reversed*; otherwise *unresolved*.\n")
+    lines += ['| arm vs reference | metric | n | difference [95 % CI] | p (Welch) | q (BH) | verdict |',
+              '|---|---|---|---|---|---|---|']
+    for r in rows:
+        if 'diff' in r:
+            lines.append(f"| {r['arm']} vs {r['reference']} | {METRICS[r['metric']][0]} | {r['n']} vs {r['n_ref']} "
+                         f"| {fmt_diff(r)} | {fmt_p(r.get('p'))} | {fmt_p(r.get('q'))} | {fmt_verdict(r)} |")
     return '\n'.join(lines)
 
 def plot_table(table: AblationTable, rows: list[dict], path) -> None:
@@ -269,6 +376,7 @@ def plot_table(table: AblationTable, rows: list[dict], path) -> None:
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
+
 # %% ../nbs/45_ablations.ipynb #aa597527
 def _slug(name: str) -> str:
     return ''.join(c if c.isalnum() or c in '.=-' else '_' for c in name).strip('_')
@@ -277,17 +385,26 @@ def _write_json(path: Path, obj) -> None:
     "Write atomically (`core`'s temporary file + rename): a killed run leaves the old file or none, never half of one."
     atomic_write_text(path, json.dumps(obj, indent=1, default=float))
 
+def test_split(data, size: int, channels: int, quick):
+    "The probes' test set: the dataset's whole held-out split (Fashion-MNIST: the official 10k), 500 images when quick."
+    return get_dataset(data.name, 'val', n=500 if quick else None, size=size, channels=channels, root=data.root)
+
+def judge_for(data_name: str):
+    "The independent judge (`backbones.FashionJudge`) where its classifier fits the data, else None."
+    return get_extractor('fashion_judge')[1] if data_name == CLASSIFIER_DATA['fashion_judge'] else None
+
 def _ae_arm(table, arm, seed, changes, teacher_changes, quick, cache, extractor, probe, generation, progress):
     model, cfg, run = laptop_gae({**table.changes, **changes, **arm.ae, 'seed': seed},
                                  {**table.teacher_changes, **teacher_changes, **arm.teacher}, quick, cache, progress)
     train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
-    score = score_autoencoder(model, train_ds, val_ds, extractor, probe, seed)
+    score = score_autoencoder(model, train_ds, val_ds, extractor, probe, seed, judge=judge_for(cfg.data.name),
+                              test_ds=test_split(cfg.data, cfg.model.image_size, cfg.model.in_chans, quick))
     if generation is not None:                                # {}: the defaults
         o = generation
         ref = held_out_reference(cfg, o.get('n_ref', 1000))
         last = dit_scores(model, cfg, run, seed, ref, n_gen=o.get('n_gen', 500), dit_changes=o.get('dit'),
                           sampling=o.get('sample'), last_only=True)[-1]
-        score.update({'gfd': last['fd'], 'precision': last['precision'], 'recall': last['recall']})
+        score.update({'g' + k if k.startswith('fd') else k: v for k, v in last.items() if k != 'step'})
     return score
 
 def _teacher_arm(table, arm, seed, changes, teacher_changes, quick, cache, probe, progress):
@@ -295,25 +412,48 @@ def _teacher_arm(table, arm, seed, changes, teacher_changes, quick, cache, probe
                             {**table.teacher_changes, **teacher_changes, **arm.teacher}, quick)
     tdir = cached_teacher(tcfg, cache, progress)
     teacher = SemanticTeacher.from_checkpoint(tdir / 'teacher')
-    (ft, yt), (fv, yv) = run_features(replace(tcfg, cache_dir=str(cache_root(cache) / 'vfm_features')), teacher.vfm)
+    tcfg = replace(tcfg, cache_dir=str(cache_root(cache) / 'vfm_features'))
+    (ft, yt), (fv, yv) = run_features(tcfg, teacher.vfm)
     zt, zv = teacher_latents(teacher, ft), teacher_latents(teacher, fv)
-    return {'teacher_lp': 100 * linear_probe(zt, yt, zv, yv, 'flatten', seed=seed, **LP_PROTOCOLS[probe])['top1']}
+    out = {'teacher_lp': 100 * linear_probe(zt, yt, zv, yv, 'flatten', seed=seed, **LP_PROTOCOLS[probe])['top1']}
+    (fs, ys), = run_features(replace(tcfg, data=replace(tcfg.data, n_val=500 if quick else None)), teacher.vfm,
+                             ('val',))                             # the whole test split
+    return {**out, **probes(zt, yt, teacher_latents(teacher, fs), ys, probe, seed, prefix='teacher_lp')}
 
-def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = None,
+def _same_model(old: dict, new: dict, f) -> dict:
+    """`new` scores of a model retrained to add metrics, after checking that it is the model `old` scored: its
+    reconstruction metrics must agree (training is seeded and deterministic on one machine), else the saved scores
+    of other metrics (a DiT's) would describe another model."""
+    for m in ('psnr', 'ssim', 'noise_psnr'):
+        if m in old and abs(old[m] - new[m]) > 1e-4 * max(1.0, abs(old[m])):
+            raise RuntimeError(f"{f}: the retrained model's {m} is {new[m]:.6g}, the saved run's {old[m]:.6g}: not the "
+                               "same model (another machine or library version?), so its saved generation scores "
+                               "cannot be kept; rescore fully (rescore=True)")
+    return new
+
+def run_table(key: str, out='results', seeds=None, changes: dict | None = None,
               teacher_changes: dict | None = None, probe: str = 'laptop', quick: bool | None = None, cache=None,
-              generation: dict | bool = False, progress: bool = False, train: bool = True) -> dict:
-    """Every arm of `TABLES[key]` for each seed (models trained once into the cache and reused; each scored run saved,
-    so a killed suite resumes where it stopped), then the summary with verdicts. Writes OUT/table<key>.json, .md
-    and .png; returns the JSON's content. `train=False` summarises the runs already scored and lists the others as
-    missing."""
+              generation: dict | bool = False, progress: bool = False, train: bool = True, arms=None,
+              rescore: bool | str = False) -> dict:
+    """Every arm of `TABLES[key]` for each of the table's seeds (models trained once into the cache and reused; each
+    scored run saved, so a killed suite resumes where it stopped), then the summary; q-values and verdicts over
+    every table in `out` (`restate`). Writes OUT/table<key>.json, .md and .png; returns the JSON's content.
+    `seeds` other than the table's own mark the result exploratory. `arms` (names) limits the runs to those arms;
+    the others are summarised from disk. `rescore` scores again the saved runs that lack one of the table's metrics
+    (a metric added since; the model comes from the cache, or is trained again with the same seed); `rescore='ae'`
+    only the autoencoder's, keeping the saved generation scores once the model is shown to be the same one.
+    `train=False` summarises the runs already scored and lists the others as missing."""
     if key not in TABLES:
         raise KeyError(f"unknown table {key!r}; known: {list(TABLES)}")
     if probe not in LP_PROTOCOLS:
         raise KeyError(f"unknown probe protocol {probe!r}; known: {list(LP_PROTOCOLS)}")
     table, out = TABLES[key], Path(out)
+    seeds = tuple(table.seeds if seeds is None else seeds)
+    if arms is not None and (bad := set(arms) - {a.name for a in table.arms}):
+        raise KeyError(f"table {key} has no arm {sorted(bad)}; its arms: {[a.name for a in table.arms]}")
     changes, teacher_changes = changes or {}, teacher_changes or {}
     gen = ({} if generation is True else dict(generation)) if generation else None
-    metrics = table.metrics + (('gfd', 'precision', 'recall') if gen is not None and table.kind == 'ae' else ())
+    metrics = table.metrics + (GEN_METRICS if gen is not None and table.kind == 'ae' else ())
     table = replace(table, metrics=metrics)
     rdir = out / f'table{key}'
     rdir.mkdir(parents=True, exist_ok=True)
@@ -324,15 +464,23 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
     for arm in table.arms:
         for s in seeds:
             f = rdir / f'{_slug(arm.name)}_s{s}.json'
-            if f.exists() and json.loads(f.read_text()).get('setting') == json.loads(json.dumps(setting, default=str)):
-                runs.setdefault(arm.name, []).append(json.loads(f.read_text())['scores'])
+            saved = json.loads(f.read_text()) if f.exists() else None
+            chosen = arms is None or arm.name in arms
+            wanted = [m for m in metrics if rescore != 'ae' or m not in GEN_METRICS]
+            same = saved is not None and saved.get('setting') == json.loads(json.dumps(setting, default=str))
+            if same and not (rescore and chosen and train and not set(wanted) <= set(saved['scores'])):
+                runs.setdefault(arm.name, []).append(saved['scores'])
                 continue
-            if not train:
+            if not train or not chosen:
                 missing.append(f'{arm.name} seed {s}')
                 continue
             t0 = time.time()
             try:
-                if table.kind == 'ae':
+                if table.kind == 'ae' and same and rescore == 'ae':      # the autoencoder's metrics only
+                    score = _ae_arm(table, arm, s, changes, teacher_changes, quick, cache, extractor, probe, None,
+                                    progress)
+                    score = {**saved['scores'], **_same_model(saved['scores'], score, f)}
+                elif table.kind == 'ae':
                     score = _ae_arm(table, arm, s, changes, teacher_changes, quick, cache, extractor, probe, gen,
                                     progress)
                 else:
@@ -349,8 +497,9 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
             runs.setdefault(arm.name, []).append(score)
             if progress:
                 print(f'table {key}: {arm.name} seed {s}: ' + ', '.join(f'{k} {v:.3g}' for k, v in score.items()))
-    rows = summarize(table, runs)
+    rows = summarize(table, runs, seeds)
     res = {'table': key, 'title': table.title, 'claim': table.claim, 'laptop': table.laptop, 'seeds': list(seeds),
+           'planned_seeds': list(table.seeds), 'exploratory': tuple(seeds) != tuple(table.seeds),
            'probe': {'protocol': probe, **LP_PROTOCOLS[probe]}, 'setting': setting, 'machine': machine_info(),
            'seconds': round(time.time() - t_all, 1), 'runs_trained_now': trained,
            'run_seconds': {a.name: [json.loads(f.read_text())['seconds'] for s in seeds
@@ -358,13 +507,24 @@ def run_table(key: str, out='results', seeds=(0, 1, 2), changes: dict | None = N
            'runs': runs, 'skipped': skipped, 'missing': missing, 'summary': rows,
            'paper': {a.name: a.paper for a in table.arms}, 'reference': table.reference}
     _write_json(out / f'table{key}.json', res)
-    (out / f'table{key}.md').write_text(f'### {table.title}\n\n{table.claim}\n\n' + markdown_table(table, rows) +
-                                        (f'\n\nAt laptop scale: {table.laptop}.' if table.laptop else '') +
-                                        ''.join(f'\n\nSkipped: {a}: {why}' for a, why in skipped.items()) +
-                                        (f"\n\nNot run yet: {', '.join(missing)}." if missing else '') + '\n')
     if rows:
         plot_table(table, rows, out / f'table{key}.png')
-    return res
+    restate(out)                                            # q over every comparison in `out`; writes each .md
+    return json.loads((out / f'table{key}.json').read_text())
+
+def table_markdown(res: dict) -> str:
+    "A table's Markdown page from its JSON (`run_table`'s result after `restate`)."
+    table = replace(TABLES[res['table']], seeds=tuple(res.get('planned_seeds', res['seeds'])),
+                    metrics=tuple(dict.fromkeys(r['metric'] for r in res['summary'])))
+    table = replace(table, metrics=tuple(m for m in METRICS if m in table.metrics))
+    head = f"### {table.title}\n\n{table.claim}\n\n"
+    if res.get('exploratory'):
+        head += (f"**Exploratory**: seeds {res['seeds']} instead of the table's fixed {res['planned_seeds']}; not "
+                 "part of the suite's verdicts.\n\n")
+    return (head + markdown_table(table, res['summary']) +
+            (f"\n\nAt laptop scale: {table.laptop}." if table.laptop else '') +
+            ''.join(f"\n\nSkipped: {a}: {why}" for a, why in res['skipped'].items()) +
+            (f"\n\nNot run yet: {', '.join(res['missing'])}." if res['missing'] else '') + '\n')
 
 def cli_changes(pairs: list[str] | None) -> dict:
     """`['loss.sp=1', 'model.latent_norm=false']` -> changes to the laptop autoencoder recipe, each value checked
@@ -402,7 +562,12 @@ def main(argv: list[str] | None = None):
     ap = argparse.ArgumentParser(prog='python -m gae_nb.ablations', description=main.__doc__)
     ap.add_argument('--table', nargs='+', default=['7'],
                     help=f"tables to run: {' '.join(TABLES)}, all (every table) or generation (the DiT ablation)")
-    ap.add_argument('--seeds', type=int, default=3, help='seeds 0..N-1 per arm')
+    ap.add_argument('--seeds', type=int, default=None,
+                    help="seeds 0..N-1 per arm instead of each table's fixed seeds (the result is marked exploratory)")
+    ap.add_argument('--arms', nargs='+', default=None, help='run only these arms (the others: summarised from disk)')
+    ap.add_argument('--rescore', nargs='?', const='all', choices=['all', 'ae'], default=None,
+                    help="score again the saved runs that lack a metric added since (retrains models not cached); "
+                         "'ae': the autoencoder's metrics only, keeping the saved generation scores")
     ap.add_argument('--out', default='results', help='OUT/table<N>.json, .md, .png; OUT/table<N>/: a file a run')
     ap.add_argument('--steps', type=int, default=None, help='autoencoder steps (default: the laptop preset)')
     ap.add_argument('--teacher_steps', type=int, default=None, help='teacher steps (default: the laptop preset)')
@@ -429,25 +594,70 @@ def main(argv: list[str] | None = None):
     print(f"# {machine_info()}")
     for k in keys:
         if k == 'generation':
-            generation_ablation(a.out, tuple(range(a.seeds)), quick=a.quick or None, cache=a.cache, progress=True)
+            generation_ablation(a.out, tuple(range(a.seeds or 3)), quick=a.quick or None, cache=a.cache,
+                                progress=True)
             print((Path(a.out) / 'generation.md').read_text())   # its footer gives the runs' time
             print(f"wrote {a.out}/generation.json, .md, .png")
             continue
-        r = run_table(k, a.out, tuple(range(a.seeds)), changes,
+        r = run_table(k, a.out, tuple(range(a.seeds)) if a.seeds else None, changes,
                       {'steps': a.teacher_steps} if a.teacher_steps else {}, a.probe, a.quick or None, a.cache,
-                      a.generation, progress=True, train=not a.no_train)
+                      a.generation, progress=True, train=not a.no_train, arms=a.arms,
+                      rescore={None: False, 'all': True, 'ae': 'ae'}[a.rescore])
         print((Path(a.out) / f'table{k}.md').read_text())
         print(f"table {k}: {r['seconds']:.0f} s on this machine ({r['runs_trained_now']} runs trained now, the rest "
               f"from the cache); wrote {a.out}/table{k}.json, .md, .png")
 
+def _comparisons(res: dict) -> list[dict]:
+    "The rows of a table's or the generation ablation's JSON that compare an arm with its reference."
+    if 'table' in res:
+        return [r for r in res['summary'] if 'diff' in r]
+    return [t for s in res['summary'] for t in s.get('tests', {}).values()] + \
+           [e for s in res['summary'] for e in s.get('by_step', []) if 'diff' in e]
+
+def restate(out='results', q_level: float = Q_LEVEL) -> list[dict]:
+    """The suite's verdicts from its p-values: Benjamini–Hochberg q over every comparison of every table and of the
+    generation ablation in `out` (one family), then each comparison's verdict (`verdict`) and, where unresolved, the
+    seeds per arm 80 % power would take at the observed difference and spread. Rewrites each JSON and Markdown page
+    in `out`; returns the comparisons."""
+    out = Path(out)
+    files = [f for f in [out / f'table{k}.json' for k in TABLES] + [out / 'generation.json'] if f.exists()]
+    docs = {f: json.loads(f.read_text()) for f in files}
+    for f, d in list(docs.items()):
+        if 'table' in d:                                     # the summary again from the runs: the JSON's source of truth
+            t = TABLES[d['table']]
+            gen = d['setting'].get('generation') is not None and t.kind == 'ae'
+            d['summary'] = summarize(replace(t, metrics=t.metrics + (GEN_METRICS if gen else ())), d['runs'],
+                                     d['seeds'])
+        elif any(s.get('reference') and 'tests' not in s for s in d['summary']):
+            del docs[f]                                      # a generation JSON of an older format: left as it is
+    rows = [r for d in docs.values() for r in _comparisons(d)]
+    tested = [r for r in rows if r.get('p') is not None]
+    for r, q in zip(tested, bh_q([r['p'] for r in tested])):
+        r['q'] = q
+    for r in rows:
+        r['q'] = r.get('q') if r.get('p') is not None else None
+        r['verdict'] = verdict(r, q_level)
+        r['seeds_80'] = (seeds_for_power(r['diff'], r['sd_ref'], r['std']) if r['verdict'] == 'unresolved'
+                         else None)
+        r['family'] = len(tested)
+    for f, d in docs.items():
+        _write_json(f, d)
+        if 'table' in d:
+            (out / f"table{d['table']}.md").write_text(table_markdown(d))
+        else:
+            (out / 'generation.md').write_text(f"### {d['title']}\n\n" + generation_table(d) + '\n')
+    return rows
+
+
 # %% ../nbs/45_ablations.ipynb #bd206fc9
-SUITE_METRICS = ('psnr', 'rfd', 'lp', 'teacher_lp', 'gfd')   # the metrics the paper's claims are stated in
+SUITE_METRICS = ('psnr', 'rfd_judge', 'rfd', 'lp_flatten', 'lp_gap', 'lp', 'teacher_lp_flatten', 'teacher_lp_gap',
+                 'teacher_lp', 'gfd_judge', 'gfd')   # the metrics the paper's claims are stated in
 _SHORT = {'1': 'alignment', '2': 'downsampler', '4': 'C_sigma, d', '6': 'lambda_sp', '7': 'norm vs KL', '8': 'AE size',
           '11': 'teacher semantics'}
 
 def suite_rows(out='results') -> list[dict]:
-    """Every comparison of the tables scored in `out`: per non-reference arm and claim metric, the paper's pair of
-    numbers, ours and the verdict."""
+    """Every comparison of the tables scored in `out` in the metrics the claims are stated in: per non-reference arm
+    and metric, the paper's pair of numbers, ours, n, the difference with its 95 % interval, p, q and the verdict."""
     rows = []
     for k, table in TABLES.items():
         f = Path(out) / f'table{k}.json'
@@ -469,23 +679,26 @@ def suite_rows(out='results') -> list[dict]:
                     continue
                 rows.append({'table': k, 'arm': arm.name, 'reference': ref, 'metric': m,
                              'paper': (a['paper'], r['paper']), 'ours': ((a['mean'], a['std']), (r['mean'], r['std'])),
-                             'n': min(a['n'], r['n']), 'verdict': a.get('verdict', '')})
+                             'n': (a['n'], r['n']), 'diff': a.get('diff'), 'ci': a.get('ci'), 'p': a.get('p'),
+                             'q': a.get('q'), 'seeds_80': a.get('seeds_80'), 'verdict': a.get('verdict', ''),
+                             'exploratory': j.get('exploratory', False)})
     return rows
 
 def suite_table(out='results') -> str:
     "`suite_rows` as Markdown, with what each table's runs took on the machine that ran them, and the tables not run."
     num = lambda v: '—' if v is None else f'{v:g}'
-    ms = lambda p: mean_std(*p)
-    lines = ['| table | arm vs reference | metric | paper | ours: mean ± std (n) | verdict |',
-             '|---|---|---|---|---|---|']
+    lines = ['| table | arm vs reference | metric | paper | ours: mean ± std | n | difference [95 % CI] | p | q '
+             '| verdict |', '|---|---|---|---|---|---|---|---|---|---|']
     for r in suite_rows(out):
         what = f"{r['table']} ({_SHORT[r['table']]})", f"{r['arm']} vs {r['reference']}"
         if r['metric'] is None:
-            lines.append(f"| {what[0]} | {what[1]} | — | — | — | {r['verdict']} |")
+            lines.append(f"| {what[0]} | {what[1]} | — | — | — | — | — | — | — | {r['verdict']} |")
             continue
         paper = f"{num(r['paper'][0])} vs {num(r['paper'][1])}"
-        lines.append(f"| {what[0]} | {what[1]} | {METRICS[r['metric']][0]} | {paper} "
-                     f"| {ms(r['ours'][0])} vs {ms(r['ours'][1])} ({r['n']}) | {r['verdict']} |")
+        ours = f"{mean_std(*r['ours'][0])} vs {mean_std(*r['ours'][1])}"
+        lines.append(f"| {what[0]} | {what[1]} | {METRICS[r['metric']][0]} | {paper} | {ours} "
+                     f"| {r['n'][0]} vs {r['n'][1]} | {fmt_diff(r)} | {fmt_p(r['p'])} | {fmt_p(r['q'])} "
+                     f"| {fmt_verdict(r)}{' (exploratory)' if r['exploratory'] else ''} |")
     cost, todo = [], []
     for k in TABLES:
         f = Path(out) / f'table{k}.json'
@@ -497,13 +710,19 @@ def suite_table(out='results') -> str:
         took, n = runs_cost(j)
         cost.append(f"{k}: {took:.0f} min for {n} runs ({m['cpu_capability']}, {m['threads']} thread"
                     f"{'s' if m['threads'] > 1 else ''})")
+    fam = next((r['family'] for f in sorted(Path(out).glob('table*.json'))
+                for r in json.loads(f.read_text())['summary'] if 'family' in r), None)
+    if fam:
+        lines.append(f"\nq: Benjamini–Hochberg over all {fam} comparisons of the tables and the generation ablation in "
+                     f"this folder (every metric, not only those above); a verdict is called at q < {Q_LEVEL}.")
     if cost:
-        lines.append('\nTime of each table\'s runs where they ran (a run found in the model cache counts only its '
-                     'scoring): ' + '; '.join(cost) + '.')
+        lines.append(('' if fam else '\n') + 'Time of each table\'s runs where they ran (a run found in the model '
+                     'cache counts only its scoring): ' + '; '.join(cost) + '.')
     if todo:
         lines.append(f"Not run yet: Table{'s' if len(todo) > 1 else ''} {', '.join(todo)} "
-                     f"(`python -m gae_nb.ablations --table {' '.join(todo)} --seeds 3`).")
+                     f"(`python -m gae_nb.ablations --table {' '.join(todo)}`).")
     return '\n'.join(lines)
+
 
 # %% ../nbs/45_ablations.ipynb #63c1c8db
 @dataclass
@@ -532,6 +751,10 @@ def sample_scores(ext, stats_ref, f_ref, images) -> dict:
     f = extract(ext, images)[0]
     return {'fd': fd_from_stats(stats_ref, FeatureStats().update(f)), **precision_recall(f_ref, f)}
 
+def sample_scores_all(spaces: dict, images) -> dict:
+    "`sample_scores` in every feature space of `held_out_reference` (keys suffixed by the space: '' or '_judge')."
+    return {f'{k}{sfx}': v for sfx, sp in spaces.items() for k, v in sample_scores(sp[0], sp[2], sp[1], images).items()}
+
 def _plot_convergence(res: dict, path) -> None:
     "gFD, precision and recall against DiT steps: each arm's mean ± std over seeds (the paper's convergence figure)."
     import matplotlib.pyplot as plt
@@ -550,38 +773,102 @@ def _plot_convergence(res: dict, path) -> None:
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
+_GEN_LABEL = {'fd': 'gFD-EffNetLite0', 'fd_judge': 'gFD-FashionJudge'}
+
+def steps_to(curve: list[dict], target: float, key: str = 'fd') -> float | None:
+    "DiT steps at which a gFD curve first reaches `target` (linear between evaluations); None if it never does."
+    prev = None
+    for e in curve:
+        if e[key] <= target:
+            if prev is None:
+                return float(e['step'])
+            f = (prev[key] - target) / (prev[key] - e[key])
+            return prev['step'] + f * (e['step'] - prev['step'])
+        prev = e
+    return None
+
+def convergence(res: dict, key: str = 'fd') -> dict:
+    """Fig. 1's claim as steps to a common quality: the target is the worst arm's final mean gFD (every arm reaches it
+    on average); per arm, the DiT steps each seed takes to reach it, mean ± std, a 95 % t-interval of the mean, and how
+    many seeds reach it within the run."""
+    from scipy import stats
+    target = max(spread([run[-1][key] for run in runs])['mean'] for runs in res['runs'].values())
+    out = {'target': target, 'key': key, 'arms': {}}
+    for arm, runs in res['runs'].items():
+        st = [s for s in (steps_to(run, target, key) for run in runs) if s is not None]
+        row = {'reached': len(st), 'n': len(runs), **(spread(st) if st else {})}
+        if len(st) > 1:
+            h = stats.t.ppf(0.975, len(st) - 1) * row['std'] / math.sqrt(len(st))
+            row['ci'] = [row['mean'] - h, row['mean'] + h]
+        out['arms'][arm] = row
+    return out
+
 def generation_table(res: dict) -> str:
-    "Markdown: each arm's gFD, precision, recall at the end (mean ± std, verdict on gFD), then its gFD along training."
-    lines = ['| arm | paper gFID | gFD-EffNetLite0 | precision | recall | against | verdict (gFD) |',
-             '|---|---|---|---|---|---|---|']
+    """Markdown: each arm's gFD (in every feature space scored), precision and recall at the end with the verdicts on
+    gFD, its gFD along training, the DiT steps to a common gFD, and the real-vs-real floor."""
+    keys = [k for k in ('fd_judge', 'fd') if all(k in s for s in res['summary'])]
+    lines = ['| arm | paper gFID | ' + ' | '.join(_GEN_LABEL[k] for k in keys) + ' | precision | recall | against | '
+             + ' | '.join(f'{_GEN_LABEL[k]}: difference [95 % CI], p, q, verdict' for k in keys) + ' |',
+             '|---|---|' + '---|' * (len(keys) + 3 + len(keys))]
+    sfx = '_judge' if 'fd_judge' in keys else ''
     for s in res['summary']:
-        ms = ' | '.join(mean_std(s[k]['mean'], s[k]['std']) for k in ('fd', 'precision', 'recall'))
+        ms = ' | '.join(mean_std(s[k]['mean'], s[k]['std']) for k in keys + [f'precision{sfx}', f'recall{sfx}'])
         paper = f"{s['paper']:g}" if s['paper'] is not None else '—'
-        lines.append(f"| {s['arm']} | {paper} | {ms} | {s['reference'] or '—'} | {s.get('verdict', '—')} |")
+        tests = [s.get('tests', {}).get(k) for k in keys]
+        tc = ' | '.join(f"{fmt_diff(t)}, p {fmt_p(t.get('p'))}, q {fmt_p(t.get('q'))}, {fmt_verdict(t)}" if t else '—'
+                        for t in tests)
+        lines.append(f"| {s['arm']} | {paper} | {ms} | {s['reference'] or '—'} | {tc} |")
     steps = [e['step'] for e in res['summary'][0]['by_step']]
-    lines += ['', '| arm | ' + ' | '.join(f'gFD at {t} steps' for t in steps) + ' |', '|---|' + '---|' * len(steps)]
+    lines += ['', '| arm | ' + ' | '.join(f'gFD-EffNetLite0 at {t} steps' for t in steps) + ' |',
+              '|---|' + '---|' * len(steps)]
     for s in res['summary']:
-        cells = [mean_std(e['mean'], e['std']) + (f" ({e['verdict']} vs {s['reference']})" if 'verdict' in e else '')
-                 for e in s['by_step']]
+        tests = [*s['by_step'][:-1], s.get('tests', {}).get('fd', {})]     # the last step's test is the final one
+        cells = [mean_std(e['mean'], e['std']) + (f" ({t['verdict']}, q {fmt_p(t.get('q'))} vs {s['reference']})"
+                                                  if 'verdict' in t else '') for e, t in zip(s['by_step'], tests)]
         lines.append(f"| {s['arm']} | " + ' | '.join(cells) + ' |')
+    conv = res.get('convergence')
+    if conv:
+        lines += ['', f"| arm | DiT steps to gFD-EffNetLite0 ≤ {conv['target']:.0f}: mean ± std [95 % CI] | seeds "
+                  "reaching it |", '|---|---|---|']
+        for arm, c in conv['arms'].items():
+            v = f"{c['mean']:.0f} ± {c['std']:.0f}" if c['reached'] else f"> {steps[-1]}"
+            v += f" [{c['ci'][0]:.0f}, {c['ci'][1]:.0f}]" if 'ci' in c else ''
+            lines.append(f"| {arm} | {v} | {c['reached']} of {c['n']} |")
     n, m = res['summary'][0]['fd']['n'], res['machine']
     took = runs_cost(res)[0]
-    lines.append(f"\nThe first table after {steps[-1]} DiT steps, the second along the training. Mean ± std over {n} "
+    floor = res.get('floor')
+    fl = ('' if not floor else ' Real-vs-real floor (held-out images in place of samples, the same counts): ' +
+          ', '.join(f"{_GEN_LABEL[k]} {floor[k]:.1f}" for k in ('fd_judge', 'fd') if k in floor) +
+          f", precision {floor['precision']:.2f}, recall {floor['recall']:.2f}.")
+    lines.append(f"\nThe first table after {steps[-1]} DiT steps, then along the training. Mean ± std over {n} "
                  f"seeds (autoencoder and DiT seeded alike); {res['n_gen']} samples against {res['n_ref']} held-out "
-                 'images. The verdict compares an arm with the one in "against": "within noise" when the gFD '
-                 "difference is at most 2 standard errors, else whether it goes the paper's way (holds) or not "
-                 f"(reversed). The runs took {took:.0f} min ({m['cpu_capability']}, {m['threads']} threads; an "
+                 'images. An arm is compared with the one in "against" by Welch\'s t-test; its verdict comes from the '
+                 f"Benjamini–Hochberg q over every comparison of the suite (below {Q_LEVEL}: holds / reversed, else "
+                 f"unresolved).{fl} The runs took {took:.0f} min ({m['cpu_capability']}, {m['threads']} threads; an "
                  'autoencoder found in the model cache counts only its DiT).')
     return '\n'.join(lines)
 
-def held_out_reference(cfg, n_ref: int = 1000) -> tuple:
-    """EfficientNet-Lite0 features of `n_ref` held-out images of the run's data (its test split, seeded apart from
-    training; never used in any training), as (extractor, features, their FeatureStats)."""
-    ext = get_extractor('effnet_lite0', input_size=128)[1]
-    held = get_dataset(cfg.data.name, 'val', n=n_ref, size=cfg.model.image_size, channels=cfg.model.in_chans,
+def _held_out(cfg, n: int):
+    "The first `n` images of the run's test split in a fixed order (seed 1000: apart from training, never trained on)."
+    held = get_dataset(cfg.data.name, 'val', n=n, size=cfg.model.image_size, channels=cfg.model.in_chans,
                        root=cfg.data.root, seed=1000)
-    f_ref = extract(ext, held.batch(range(len(held)))[0])[0]
-    return ext, f_ref, FeatureStats().update(f_ref)
+    return held.batch(range(len(held)))[0]
+
+def held_out_reference(cfg, n_ref: int = 1000) -> dict:
+    """Features of `n_ref` held-out images of the run's data in each feature space: '' EfficientNet-Lite0, '_judge'
+    the independent judge where it fits the data; each as (extractor, features, their FeatureStats)."""
+    x, out = _held_out(cfg, n_ref), {}
+    for sfx, net in (('', get_extractor('effnet_lite0', input_size=128)[1]), ('_judge', judge_for(cfg.data.name))):
+        if net is not None:
+            f = extract(net, x)[0]
+            out[sfx] = (net, f, FeatureStats().update(f))
+    return out
+
+def real_floor(cfg, n_gen: int = 500, n_ref: int = 1000) -> dict:
+    """The real-vs-real floor of the generation protocol: `n_gen` further held-out images (disjoint from the `n_ref`
+    reference ones) scored as if they were samples. No model can be expected below it with these counts."""
+    x = _held_out(cfg, n_ref + n_gen)
+    return sample_scores_all(held_out_reference(cfg, n_ref), x[n_ref:])
 
 def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 1000), n_gen: int = 500,
                dit_changes: dict | None = None, sampling: dict | None = None, precision: str = 'auto',
@@ -602,7 +889,6 @@ def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 10
                            'ckpt_every': math.gcd(*evals), 'keep_ckpts': 10_000, 'precision': precision})
     drun = run / f"dit_{config_key(asdict(dcfg))}"
     fit_dit(dcfg, drun, progress=False, data=lat, resume=latest_checkpoint(drun, quiet=True) is not None)
-    ext, f_ref, stats_ref = ref
     curve = []
     for step in evals[-1:] if last_only else evals:
         dit = load_dit(drun / f'ckpt-{step:07d}')[0]
@@ -610,13 +896,13 @@ def dit_scores(model, cfg, run: Path, seed: int, ref: tuple, eval_steps=(500, 10
         with autocast(precision):
             z = generate(dit, labels, smp['sampler'], smp['steps'], smp['shift'], smp['cfg_scale'], seed=seed)
         images = batched(model.decode, lat.denormalize(z.float()), 256).float().clamp(-1, 1)
-        curve.append({'step': step, **sample_scores(ext, stats_ref, f_ref, images)})
+        curve.append({'step': step, **sample_scores_all(ref, images)})
     return curve
 
-def _gfd_verdict(ref: list, arm: list, paper_ref, paper_arm) -> tuple[str, float, float]:
-    "`_verdict` for a lower-is-better score: read on -gFD, so 'holds' means the difference goes the paper's way."
-    neg = lambda v: None if v is None else -v
-    return _verdict([-v for v in ref], [-v for v in arm], neg(paper_ref), neg(paper_arm))
+def _gen_test(arm: str, ref: str, key: str, ref_v: list, arm_v: list, paper_ref, paper_arm) -> dict:
+    "A generation comparison: Welch's test of the arm's values against the reference's, with the paper's pair."
+    return {'arm': arm, 'reference': ref, 'metric': key, **welch(ref_v, arm_v), 'std': spread(arm_v)['std'],
+            'sd_ref': spread(ref_v)['std'], 'paper': paper_arm, 'paper_ref': paper_ref}
 
 def generation_ablation(out='results', seeds=(0, 1, 2), eval_steps=(500, 1000), n_gen: int = 500,
                         n_ref: int = 1000, arms: dict = GENERATION_ARMS, changes: dict | None = None,
@@ -654,30 +940,38 @@ def generation_ablation(out='results', seeds=(0, 1, 2), eval_steps=(500, 1000), 
                 print(f"generation: {arm} seed {s}: gFD {curve[-1]['fd']:.1f}, precision {curve[-1]['precision']:.2f}, "
                       f"recall {curve[-1]['recall']:.2f} ({secs[arm][-1]:.0f} s)", flush=True)
     summary = []
+    keys = [k for k in ('fd', 'precision', 'recall', 'fd_judge', 'precision_judge', 'recall_judge')
+            if all(k in run[-1] for rs in runs.values() for run in rs)]
     for arm, a in arms.items():
-        last = {k: [run[-1][k] for run in runs[arm]] for k in ('fd', 'precision', 'recall')}
+        last = {k: [run[-1][k] for run in runs[arm]] for k in keys}
         row = {'arm': arm, 'step': evals[-1], 'paper': a.paper, 'source': a.source, 'reference': a.reference,
                **{k: spread(v) for k, v in last.items()}}
         if a.reference:
-            row['verdict'], row['diff'], row['se'] = _gfd_verdict([run[-1]['fd'] for run in runs[a.reference]],
-                                                                  last['fd'], arms[a.reference].paper, a.paper)
-        row['by_step'] = []                                  # the convergence: gFD and its verdict at every evaluation
-        for i, step in enumerate(evals):
+            row['tests'] = {k: _gen_test(arm, a.reference, k, [run[-1][k] for run in runs[a.reference]], last[k],
+                                         arms[a.reference].paper, a.paper) for k in keys if k.startswith('fd')}
+        row['by_step'] = []                                  # the convergence: gFD and its test at every evaluation
+        for i, step in enumerate(evals[:-1]):                # (the last step is `tests` above)
             v = [run[i]['fd'] for run in runs[arm]]
             e = {'step': step, **spread(v)}
             if a.reference:
-                e['verdict'] = _gfd_verdict([run[i]['fd'] for run in runs[a.reference]], v,
-                                            arms[a.reference].paper, a.paper)[0]
+                e.update(_gen_test(arm, a.reference, f'fd@{step}', [run[i]['fd'] for run in runs[a.reference]], v,
+                                   arms[a.reference].paper, a.paper), step=step, std=spread(v)['std'])
             row['by_step'].append(e)
+        row['by_step'].append({'step': evals[-1], **spread(last['fd'])})
         summary.append(row)
     res = {'title': 'Generation: which latents does one DiT recipe learn best?', 'metric': 'FD-EffNetLite0',
            'seeds': list(seeds), 'eval_steps': evals, 'n_gen': n_gen, 'n_ref': n_ref, 'sampling': smp,
            'setting': setting, 'precision': resolve_precision(precision), 'machine': machine_info(),
            'seconds': round(time.time() - t_all, 1), 'run_seconds': secs, 'runs': runs, 'summary': summary}
+    res['convergence'] = convergence(res)
+    if ref is None:                                          # every run came from disk: the floor still needs a config
+        cfg = laptop_recipe({**(changes or {}), 'seed': seeds[0]}, teacher_changes, quick)[1]
+    res['floor'] = real_floor(cfg, n_gen, n_ref)
     _write_json(out / 'generation.json', res)
-    (out / 'generation.md').write_text(f"### {res['title']}\n\n" + generation_table(res) + '\n')
     _plot_convergence(res, out / 'generation.png')
-    return res
+    restate(out)                                             # q over every comparison in `out`; writes the .md
+    return json.loads((out / 'generation.json').read_text())
+
 
 
 # %% ../nbs/45_ablations.ipynb #54eb2857

@@ -12,15 +12,17 @@ from tqdm.auto import tqdm
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import (autocast, default_device, to_rgb, resolve_precision, in_test, cache_root, file_lock, config_hash,
-                         file_sha256)
-from .data import DataConfig
+                         file_sha256, atomic_write_text)
+from .data import DataConfig, get_dataset
 from .layers import Frozen
+from .training import LoopConfig, Step, fit_loop
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MAE_LAPTOP', 'MAE_LAPTOP_QUICK', 'VFMS', 'VFM', 'DINOv2', 'MAE',
-           'efficientnet_lite0', 'EfficientNetLite0', 'mae_encoder', 'MaskedAutoencoder', 'pretrain_mae',
-           'mae_laptop_weights', 'LaptopMAE', 'get_vfm', 'vfm_dim', 'vfm_id', 'EfficientNetLite0Classifier',
-           'InceptionFID', 'get_lpips', 'compute_features', 'cached_features', 'features_of']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MAE_LAPTOP', 'MAE_LAPTOP_QUICK', 'VFMS', 'JUDGE_FASHION', 'JUDGE_FASHION_QUICK',
+           'VFM', 'DINOv2', 'MAE', 'efficientnet_lite0', 'EfficientNetLite0', 'mae_encoder', 'MaskedAutoencoder',
+           'pretrain_mae', 'mae_laptop_weights', 'LaptopMAE', 'get_vfm', 'vfm_dim', 'vfm_id',
+           'EfficientNetLite0Classifier', 'InceptionFID', 'get_lpips', 'JudgeNet', 'train_judge', 'judge_accuracy',
+           'judge_weights', 'FashionJudge', 'compute_features', 'cached_features', 'features_of']
 
 # %% ../nbs/10_backbones.ipynb #597ac831
 class VFM(Frozen):
@@ -212,7 +214,6 @@ class MaskedAutoencoder(nn.Module):
 # %% ../nbs/10_backbones.ipynb #17e10763
 def pretrain_mae(r: dict, out, progress: bool = True) -> dict:
     "Pretrain `MaskedAutoencoder(r)` on the training images of `r['data']` with the library's loop; resumes from `out`."
-    from gae_nb.training import LoopConfig, Step, fit_loop
     images = DataConfig(r['data'], n_train=r['n_train']).datasets(r['image_size'], 1, r['seed'])[0]
     cfg = LoopConfig(steps=r['steps'], batch_size=r['batch_size'], lr=r['lr'], warmup_steps=r['warmup_steps'],
                      betas=(0.9, 0.95), seed=r['seed'], compile='off', log_every=max(1, r['steps'] // 30),
@@ -362,6 +363,95 @@ def get_lpips(net: str = 'vgg', allow_random: bool = False, pretrained: bool = T
         warnings.warn(f"LPIPS with a RANDOM {net} backbone: not LPIPS, never report its numbers")
         m = lpips.LPIPS(net=net, pnet_rand=True, verbose=False)
     return m.eval().requires_grad_(False)
+
+# %% ../nbs/10_backbones.ipynb #201451a8
+JUDGE_FASHION = dict(data='fashion_mnist', image_size=32, width=32, classes=10, n_train=None, epochs=4,
+                     batch_size=256, lr=2e-3, seed=0)   # None: the whole 60k training split
+JUDGE_FASHION_QUICK = {**JUDGE_FASHION, 'n_train': 2048, 'epochs': 2, 'batch_size': 64, 'width': 16}   # under test
+
+class JudgeNet(nn.Module):
+    "A small CNN classifier of grayscale `image_size`² images: 3 stages of two 3x3 conv-BN-ReLU, max-pool, GAP, linear."
+    def __init__(self, r: dict):
+        super().__init__()
+        w, layers, c = r['width'], [], 1
+        for i, out in enumerate((w, 2 * w, 4 * w)):
+            for _ in range(2):
+                layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+                c = out
+            if i < 2:
+                layers.append(nn.MaxPool2d(2))
+        self.body, self.head, self.dim = nn.Sequential(*layers), nn.Linear(c, r['classes']), c
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x).mean((2, 3))                                  # (B, 4 * width)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+def train_judge(r: dict, out, progress: bool = True) -> dict:
+    """Train `JudgeNet(r)` on the labelled training split of `r['data']` (cross-entropy, random horizontal flips) with
+    the library's loop; resumes from `out`."""
+    train = DataConfig(r['data'], n_train=r['n_train']).datasets(r['image_size'], 1, r['seed'])[0]
+    steps = max(1, r['epochs'] * len(train) // r['batch_size'])
+    cfg = LoopConfig(steps=steps, batch_size=r['batch_size'], lr=r['lr'], warmup_steps=min(100, steps // 10),
+                     min_lr_ratio=0.01, seed=r['seed'], compile='off', log_every=max(1, steps // 30),
+                     ckpt_every=max(1, steps // 3), keep_ckpts=1)
+    def loss_fn(model, batch, step):
+        x, y = batch
+        flip = torch.rand(len(x), device=x.device) < 0.5
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+        l = F.cross_entropy(model(x), y)
+        return Step(l, {'ce': l})
+    torch.manual_seed(r['seed'])
+    return fit_loop(JudgeNet(r), loss_fn, train, cfg, out, arch=r, config={'judge': r}, resume=True,
+                    progress=progress, desc='train the judge')
+
+@torch.no_grad()
+def judge_accuracy(net: JudgeNet, r: dict) -> float:
+    "Top-1 accuracy (%) of `net` on the full held-out split of `r['data']` (Fashion-MNIST: the official 10k test set)."
+    ds = get_dataset(r['data'], 'val', size=r['image_size'], channels=1)
+    x, y = ds.batch(range(len(ds)))
+    net.eval()
+    pred = torch.cat([net(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
+    return 100 * (pred == y).float().mean().item()
+
+def judge_weights(recipe: dict | None = None, cache=None, progress: bool | None = None) -> Path:
+    """The judge's folder in the model cache (`judge.safetensors`, `judge.json` with its recipe and test accuracy),
+    trained once with `recipe` (default `JUDGE_FASHION`, or `JUDGE_FASHION_QUICK` under test): about a minute on 2 CPU
+    cores the first time."""
+    r = recipe or (JUDGE_FASHION_QUICK if in_test() else JUDGE_FASHION)
+    progress = not in_test() if progress is None else progress
+    out = cache_root(cache) / 'backbones' / f'judge_{config_hash(r)[:12]}'
+    with file_lock(out.parent / f'{out.name}.lock'):
+        if not (out / 'judge.json').exists():
+            net = train_judge(r, out, progress)['model'].eval()
+            tmp = out / '.tmp-judge.safetensors'
+            save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
+            tmp.replace(out / 'judge.safetensors')                  # atomic: a killed write leaves no half file
+            atomic_write_text(out / 'judge.json', json.dumps({'recipe': r, 'test_top1': judge_accuracy(net, r)},
+                                                             indent=1))
+    return out
+
+class FashionJudge(Frozen):
+    """The independent judge (`judge_weights`): images in [-1, 1] (gray or RGB, any size) -> (pooled features, class
+    logits). `accuracy` is its top-1 % on the full test split."""
+    name = 'fashion_judge'
+    def __init__(self, folder=None, cache=None):
+        super().__init__()
+        folder = Path(folder) if folder else judge_weights(cache=cache)
+        info = json.loads((folder / 'judge.json').read_text())
+        self.recipe, self.accuracy = info['recipe'], info['test_top1']
+        self.net = JudgeNet(self.recipe)
+        self.net.load_state_dict(load_file(str(folder / 'judge.safetensors')))
+        self.dim, self.input_size = self.net.dim, self.recipe['image_size']
+        self.freeze()
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x = x.float()
+        x = x.mean(1, keepdim=True) if x.shape[1] != 1 else x             # the judge reads gray images
+        if x.shape[-1] != self.input_size:
+            x = F.interpolate(x, size=(self.input_size,) * 2, mode='bilinear', antialias=True, align_corners=False)
+        f = self.net.features(x)
+        return f, self.net.head(f)
+
 
 # %% ../nbs/10_backbones.ipynb #00b0160a
 @torch.no_grad()

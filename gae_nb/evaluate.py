@@ -33,8 +33,9 @@ def main(argv: list[str] | None = None):
         res = evaluate_autoencoder(model, train_ds, val_ds, probe=cfg.probe, **kw)
     else:
         s = load_samples(cfg.samples)
-        ref_ds = get_dataset(cfg.data or 'fashion_mnist', 'val', n=cfg.n, size=s.shape[-1], channels=s.shape[1])
-        res = evaluate_samples(s, ref_ds.batch(range(len(ref_ds)))[0], **kw)
+        name = cfg.data or 'fashion_mnist'
+        ref_ds = get_dataset(name, 'val', n=cfg.n, size=s.shape[-1], channels=s.shape[1])
+        res = evaluate_samples(s, ref_ds.batch(range(len(ref_ds)))[0], data=name, **kw)
     print(json.dumps({k: v for k, v in res.items() if k not in ('noise_robustness', 'protocol')}, indent=1))
     print(f"wrote {cfg.out}/metrics.json")
 

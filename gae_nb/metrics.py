@@ -10,10 +10,10 @@ import torch.nn.functional as F
 from torchmetrics.functional.image import structural_similarity_index_measure
 from .core import batched, device_of
 from .autoencoder import encode_mu
-from .backbones import EfficientNetLite0Classifier, InceptionFID
+from .backbones import EfficientNetLite0Classifier, InceptionFID, FashionJudge
 
 # %% auto #0
-__all__ = ['LP_PROTOCOLS', 'FD_EXTRACTORS', 'to_pixels', 'psnr', 'ssim', 'mean_image_baseline', 'bicubic_side',
+__all__ = ['LP_PROTOCOLS', 'FD_EXTRACTORS', 'CLASSIFIER_DATA', 'to_pixels', 'psnr', 'ssim', 'mean_image_baseline', 'bicubic_side',
            'bicubic_baseline', 'FeatureStats', 'frechet_distance', 'fd_from_stats', 'linear_probe', 'get_extractor',
            'extract', 'inception_score', 'precision_recall', 'noise_robustness', 'plot_noise_robustness']
 
@@ -137,7 +137,10 @@ LP_PROTOCOLS = {
 }
 
 # %% ../nbs/25_metrics.ipynb #e199a26d
-FD_EXTRACTORS = {'inception': ('FID', InceptionFID), 'effnet_lite0': ('FD-EffNetLite0', EfficientNetLite0Classifier)}
+FD_EXTRACTORS = {'inception': ('FID', InceptionFID), 'effnet_lite0': ('FD-EffNetLite0', EfficientNetLite0Classifier),
+                 'fashion_judge': ('FD-FashionJudge', FashionJudge)}
+# the data each extractor's classifier was trained on: an Inception-style class score means something only there
+CLASSIFIER_DATA = {'inception': 'imagenet', 'effnet_lite0': 'imagenet', 'fashion_judge': 'fashion_mnist'}
 
 def get_extractor(name: str = 'effnet_lite0', **kwargs):
     "(metric name, frozen extractor) for `name` in FD_EXTRACTORS."

