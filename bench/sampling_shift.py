@@ -2,8 +2,8 @@
 
 The laptop DiT trains with RAE's dimension-dependent time shift (`dit.rae_shift` of an 8x8x8 latent: 1/sqrt(512/4096)
 = 2.83) but samples with shift 1.0 (`sample --preset laptop` and the ablations' protocol). This bench keeps each
-trained DiT fixed and changes only the sampling shift: the three seeds of the generation ablation's GAE arm (Table 6's
-lambda_sp = 1 autoencoder with the ablations' DiT recipe, from the model cache; trained first if missing), each
+trained DiT fixed and changes only the sampling shift: the three seeds of Table 6's lambda_sp = 1 arm (the paper's
+weight; its autoencoder and the ablations' DiT recipe on its latents, from the model cache; trained first if missing), each
 sampled at every shift with the ablations' protocol (ODE, 50 steps, no CFG, random labels, 500 samples) and scored
 against 1000 held-out test images in the independent judge's features (FD-FashionJudge) and in EfficientNet-Lite0's,
 with k-NN precision and recall. Each shift is compared with shift 1.0 by Welch's t-test over the seeds (paired seeds

@@ -30,7 +30,7 @@ __all__ = ['METRICS', 'PAPER_ALIAS', 'GEN_METRICS', 'NOISE_SIGMAS', 'TABLES', 'Q
            'GEN_DIT', 'GEN_SAMPLING', 'Arm', 'AblationTable', 'paper_value', 'score_autoencoder', 'probes', 'spread',
            'welch', 'bh_q', 'seeds_for_power', 'verdict', 'runs_cost', 'summarize', 'mean_std', 'fmt_p', 'fmt_verdict',
            'fmt_diff', 'markdown_table', 'plot_table', 'test_split', 'judge_for', 'run_table', 'table_markdown',
-           'cli_changes', 'main', 'restate', 'suite_rows', 'suite_table', 'GenArm', 'sample_scores',
+           'cli_changes', 'main', 'restate', 'suite_rows', 'suite_table', 'probe_table', 'GenArm', 'sample_scores',
            'sample_scores_all', 'steps_to', 'convergence', 'generation_table', 'held_out_reference', 'real_floor',
            'dit_scores', 'generation_ablation']
 
@@ -421,9 +421,10 @@ def _teacher_arm(table, arm, seed, changes, teacher_changes, quick, cache, probe
     return {**out, **probes(zt, yt, teacher_latents(teacher, fs), ys, probe, seed, prefix='teacher_lp')}
 
 def _same_model(old: dict, new: dict, f) -> dict:
-    """`new` scores of a model retrained to add metrics, after checking that it is the model `old` scored: its
-    reconstruction metrics must agree (training is seeded and deterministic on one machine), else the saved scores
-    of other metrics (a DiT's) would describe another model."""
+    """`new` scores of a model loaded or retrained to add metrics, after checking that it is the model `old` scored:
+    its reconstruction metrics must agree to 1e-4, else the saved scores of other metrics (a DiT's) would describe
+    another model. Seeded retraining comes close but not always bit for bit (compiled kernels, another machine), so
+    a model retrained since usually fails this check and the run must be rescored fully."""
     for m in ('psnr', 'ssim', 'noise_psnr'):
         if m in old and abs(old[m] - new[m]) > 1e-4 * max(1.0, abs(old[m])):
             raise RuntimeError(f"{f}: the retrained model's {m} is {new[m]:.6g}, the saved run's {old[m]:.6g}: not the "
@@ -612,7 +613,8 @@ def _comparisons(res: dict) -> list[dict]:
     if 'table' in res:
         return [r for r in res['summary'] if 'diff' in r]
     return [t for s in res['summary'] for t in s.get('tests', {}).values()] + \
-           [e for s in res['summary'] for e in s.get('by_step', []) if 'diff' in e]
+           [e for s in res['summary'] for e in s.get('by_step', []) if 'diff' in e] + \
+           [c['test'] for c in res.get('convergence', {}).get('arms', {}).values() if 'test' in c]
 
 def restate(out='results', q_level: float = Q_LEVEL) -> list[dict]:
     """The suite's verdicts from its p-values: Benjamini–Hochberg q over every comparison of every table and of the
@@ -628,6 +630,7 @@ def restate(out='results', q_level: float = Q_LEVEL) -> list[dict]:
             gen = d['setting'].get('generation') is not None and t.kind == 'ae'
             d['summary'] = summarize(replace(t, metrics=t.metrics + (GEN_METRICS if gen else ())), d['runs'],
                                      d['seeds'])
+            d['planned_seeds'], d['exploratory'] = list(t.seeds), tuple(d['seeds']) != tuple(t.seeds)
         elif any(s.get('reference') and 'tests' not in s for s in d['summary']):
             del docs[f]                                      # a generation JSON of an older format: left as it is
     rows = [r for d in docs.values() for r in _comparisons(d)]
@@ -723,6 +726,31 @@ def suite_table(out='results') -> str:
                      f"(`python -m gae_nb.ablations --table {' '.join(todo)}`).")
     return '\n'.join(lines)
 
+def probe_table(out='results') -> str:
+    """Markdown: the reference arm of each table in `out` (and the no-teacher arm of Table 6) under both probe
+    protocols, flatten and GAP on the whole test split: the laptop protocol the verdicts use, and Appendix I's as
+    written (plain SGD, no standardisation)."""
+    keys = (('lp_flatten', 'lp_gap', 'lp_flatten_paper', 'lp_gap_paper'),
+            ('teacher_lp_flatten', 'teacher_lp_gap', 'teacher_lp_flatten_paper', 'teacher_lp_gap_paper'))
+    lines = ['| table | arm | laptop: flatten | laptop: GAP | Appendix I: flatten | Appendix I: GAP | paper: flatten, GAP |',
+             '|---|---|---|---|---|---|---|']
+    for k, table in TABLES.items():
+        f = Path(out) / f'table{k}.json'
+        if not f.exists():
+            continue
+        j = json.loads(f.read_text())
+        names = list(dict.fromkeys(list(table.reference.values()) + (['0'] if k == '6' else [])))
+        for name in names:
+            runs = j['runs'].get(name, [])
+            ks = next((ks for ks in keys if runs and all(m in r for r in runs for m in ks)), None)
+            if ks is None:
+                continue
+            cells = [mean_std(**{x: spread([r[m] for r in runs])[x] for x in ('mean', 'std')}) for m in ks]
+            arm = next(a for a in table.arms if a.name == name)
+            paper = ', '.join('—' if (v := paper_value(arm, m)) is None else f'{v:g}' for m in ks[:2])
+            lines.append(f"| {k} | {name} ({len(runs)} seeds) | " + ' | '.join(cells) + f' | {paper} |')
+    return '\n'.join(lines)
+
 
 # %% ../nbs/45_ablations.ipynb #63c1c8db
 @dataclass
@@ -787,20 +815,28 @@ def steps_to(curve: list[dict], target: float, key: str = 'fd') -> float | None:
         prev = e
     return None
 
-def convergence(res: dict, key: str = 'fd') -> dict:
+def convergence(res: dict, arms: dict = GENERATION_ARMS, key: str = 'fd') -> dict:
     """Fig. 1's claim as steps to a common quality: the target is the worst arm's final mean gFD (every arm reaches it
-    on average); per arm, the DiT steps each seed takes to reach it, mean ± std, a 95 % t-interval of the mean, and how
-    many seeds reach it within the run."""
+    on average); per arm, the DiT steps each seed takes to reach it (mean ± std over the seeds that reach it within
+    the run, a 95 % t-interval of that mean, and how many do), and, where every seed of both reaches it, Welch's test
+    against the arm's reference (the paper's gFIDs give the expected direction: a worse latent is slower)."""
     from scipy import stats
     target = max(spread([run[-1][key] for run in runs])['mean'] for runs in res['runs'].values())
-    out = {'target': target, 'key': key, 'arms': {}}
+    out, steps = {'target': target, 'key': key, 'arms': {}}, {}
     for arm, runs in res['runs'].items():
-        st = [s for s in (steps_to(run, target, key) for run in runs) if s is not None]
-        row = {'reached': len(st), 'n': len(runs), **(spread(st) if st else {})}
+        steps[arm] = [s for s in (steps_to(run, target, key) for run in runs) if s is not None]
+        st = steps[arm]
+        row = {**(spread(st) if st else {}), 'reached': len(st), 'n': len(runs)}
         if len(st) > 1:
             h = stats.t.ppf(0.975, len(st) - 1) * row['std'] / math.sqrt(len(st))
             row['ci'] = [row['mean'] - h, row['mean'] + h]
         out['arms'][arm] = row
+    for arm, row in out['arms'].items():
+        a = arms.get(arm)
+        if a and a.reference and row['reached'] == row['n'] and (r := out['arms'].get(a.reference)) \
+                and r['reached'] == r['n']:
+            row['test'] = _gen_test(arm, a.reference, 'steps_to', steps[a.reference], steps[arm],
+                                    arms[a.reference].paper, a.paper)
     return out
 
 def generation_table(res: dict) -> str:
@@ -829,11 +865,14 @@ def generation_table(res: dict) -> str:
     conv = res.get('convergence')
     if conv:
         lines += ['', f"| arm | DiT steps to gFD-EffNetLite0 ≤ {conv['target']:.0f}: mean ± std [95 % CI] | seeds "
-                  "reaching it |", '|---|---|---|']
+                  "reaching it | against its reference: difference [95 % CI], p, q, verdict |", '|---|---|---|---|']
         for arm, c in conv['arms'].items():
             v = f"{c['mean']:.0f} ± {c['std']:.0f}" if c['reached'] else f"> {steps[-1]}"
             v += f" [{c['ci'][0]:.0f}, {c['ci'][1]:.0f}]" if 'ci' in c else ''
-            lines.append(f"| {arm} | {v} | {c['reached']} of {c['n']} |")
+            t = c.get('test')
+            tc = (f"{t['diff']:+.0f} [{t['ci'][0]:+.0f}, {t['ci'][1]:+.0f}], p {fmt_p(t['p'])}, q {fmt_p(t.get('q'))}, "
+                  f"{fmt_verdict(t)}" if t and t.get('ci') else '—')
+            lines.append(f"| {arm} | {v} | {c['reached']} of {c['n']} | {tc} |")
     n, m = res['summary'][0]['fd']['n'], res['machine']
     took = runs_cost(res)[0]
     floor = res.get('floor')
@@ -963,7 +1002,7 @@ def generation_ablation(out='results', seeds=(0, 1, 2), eval_steps=(500, 1000), 
            'seeds': list(seeds), 'eval_steps': evals, 'n_gen': n_gen, 'n_ref': n_ref, 'sampling': smp,
            'setting': setting, 'precision': resolve_precision(precision), 'machine': machine_info(),
            'seconds': round(time.time() - t_all, 1), 'run_seconds': secs, 'runs': runs, 'summary': summary}
-    res['convergence'] = convergence(res)
+    res['convergence'] = convergence(res, arms)
     if ref is None:                                          # every run came from disk: the floor still needs a config
         cfg = laptop_recipe({**(changes or {}), 'seed': seeds[0]}, teacher_changes, quick)[1]
     res['floor'] = real_floor(cfg, n_gen, n_ref)
