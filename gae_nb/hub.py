@@ -4,11 +4,11 @@
 
 # %% ../nbs/50_hub.ipynb #54cc1bbc
 from __future__ import annotations
-import hashlib, json, time
+import json, time
 from dataclasses import asdict, replace
 from pathlib import Path
 import torch
-from .core import in_test, latest_checkpoint, override, config_from_dict, cache_root, file_lock
+from .core import in_test, latest_checkpoint, override, config_from_dict, cache_root, file_lock, config_hash
 from .autoencoder import GAE, ae_config, load_gae
 from .dit import LightningDiT, dit_config, load_dit_weights
 from .backbones import vfm_id
@@ -23,9 +23,9 @@ __all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'config_key', '
 
 # %% ../nbs/50_hub.ipynb #d610a573
 def config_key(d: dict, drop=('cache_dir',)) -> str:
-    "A short stable hash of a config dict (keys in `drop` do not change results and are left out)."
-    s = json.dumps({k: v for k, v in d.items() if k not in drop}, sort_keys=True, default=str)
-    return hashlib.sha256(s.encode()).hexdigest()[:12]
+    """The model cache's folder name of a config dict: `core.config_hash` (the one hashing scheme of the library) cut
+    to 12 hex digits, without the keys in `drop`, which do not change results."""
+    return config_hash({k: v for k, v in d.items() if k not in drop})[:12]
 
 QUICK_TEACHER = {'steps': 30, 'data.n_train': 2048}                 # the shortened recipe under test
 QUICK_AE = {'steps': 60, 'data.n_train': 2048, 'warmup_steps': 20}
