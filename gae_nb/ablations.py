@@ -200,11 +200,13 @@ def score_autoencoder(model, train_ds, val_ds, extractor=None, probe: str = 'lap
     rec = batched(model.decode, encode_mu(model, x), 256).clamp(-1, 1) if extractor or judge else None
     for key, net in (('rfd_judge', judge), ('rfd', extractor)):
         if net is not None:
-            out[key] = fd_from_stats(FeatureStats().update(extract(net, x)[0]), FeatureStats().update(extract(net, rec)[0]))
+            real, fake = FeatureStats().update(extract(net, x)[0]), FeatureStats().update(extract(net, rec)[0])
+            out[key] = fd_from_stats(real, fake)
     if (y >= 0).all():
         tx, ty = train_ds.batch(range(min(len(train_ds), 10_000)))
         zt = encode_mu(model, tx)
-        out['lp'] = 100 * linear_probe(zt, ty, encode_mu(model, x), y, 'flatten', seed=seed, **LP_PROTOCOLS[probe])['top1']
+        out['lp'] = 100 * linear_probe(zt, ty, encode_mu(model, x), y, 'flatten', seed=seed,
+                                       **LP_PROTOCOLS[probe])['top1']
         if test_ds is not None:
             xs, ys = test_ds.batch(range(len(test_ds)))
             zs = torch.cat([encode_mu(model, xs[i:i + 2000]) for i in range(0, len(xs), 2000)])
@@ -213,7 +215,8 @@ def score_autoencoder(model, train_ds, val_ds, extractor=None, probe: str = 'lap
 
 def probes(train_f, train_y, test_f, test_y, protocol: str = 'laptop', seed: int = 0, prefix: str = 'lp') -> dict:
     """Table 14's two probes of features (B, C, h, w): `flatten` (position and content) and `gap` (global average
-    pooled: content only), under `protocol` and, when it is another, also under Appendix I's (`_paper` keys); top-1 %."""
+    pooled: content only), under `protocol` and, when it is another, also under Appendix I's (`_paper` keys);
+    top-1 %."""
     out = {}
     for proto in dict.fromkeys((protocol, 'paper')):
         tail = '' if proto == protocol else '_paper'
@@ -500,9 +503,11 @@ def run_table(key: str, out='results', seeds=None, changes: dict | None = None,
             if progress:
                 print(f'table {key}: {arm.name} seed {s}: ' + ', '.join(f'{k} {v:.3g}' for k, v in score.items()))
     rows = summarize(table, runs, seeds)
+    prev = out / f'table{key}.json'                         # a summary that trained nothing keeps the runs' machine
+    machine = (json.loads(prev.read_text()).get('machine') if prev.exists() and not trained else None) or machine_info()
     res = {'table': key, 'title': table.title, 'claim': table.claim, 'laptop': table.laptop, 'seeds': list(seeds),
            'planned_seeds': list(table.seeds), 'exploratory': tuple(seeds) != tuple(table.seeds),
-           'probe': {'protocol': probe, **LP_PROTOCOLS[probe]}, 'setting': setting, 'machine': machine_info(),
+           'probe': {'protocol': probe, **LP_PROTOCOLS[probe]}, 'setting': setting, 'machine': machine,
            'seconds': round(time.time() - t_all, 1), 'runs_trained_now': trained,
            'run_seconds': {a.name: [json.loads(f.read_text())['seconds'] for s in seeds
                                     if (f := rdir / f'{_slug(a.name)}_s{s}.json').exists()] for a in table.arms},
@@ -626,7 +631,7 @@ def restate(out='results', q_level: float = Q_LEVEL) -> list[dict]:
     files = [f for f in [out / f'table{k}.json' for k in TABLES] + [out / 'generation.json'] if f.exists()]
     docs = {f: json.loads(f.read_text()) for f in files}
     for f, d in list(docs.items()):
-        if 'table' in d:                                     # the summary again from the runs: the JSON's source of truth
+        if 'table' in d:                                     # the summary again from the runs (the source of truth)
             t = TABLES[d['table']]
             gen = d['setting'].get('generation') is not None and t.kind == 'ae'
             d['summary'] = summarize(replace(t, metrics=t.metrics + (GEN_METRICS if gen else ())), d['runs'],
@@ -733,7 +738,8 @@ def probe_table(out='results') -> str:
     written (plain SGD, no standardisation)."""
     keys = (('lp_flatten', 'lp_gap', 'lp_flatten_paper', 'lp_gap_paper'),
             ('teacher_lp_flatten', 'teacher_lp_gap', 'teacher_lp_flatten_paper', 'teacher_lp_gap_paper'))
-    lines = ['| table | arm | laptop: flatten | laptop: GAP | Appendix I: flatten | Appendix I: GAP | paper: flatten, GAP |',
+    lines = ['| table | arm | laptop: flatten | laptop: GAP | Appendix I: flatten | Appendix I: GAP '
+             '| paper: flatten, GAP |',
              '|---|---|---|---|---|---|---|']
     for k, table in TABLES.items():
         f = Path(out) / f'table{k}.json'
