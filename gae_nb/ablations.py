@@ -4,13 +4,13 @@
 
 # %% ../nbs/45_ablations.ipynb #fc9db8d1
 from __future__ import annotations
-from dataclasses import dataclass, field, fields, is_dataclass, replace, asdict
+from dataclasses import dataclass, field, replace, asdict
 from pathlib import Path
 import json, math, time, typing
 import torch
 from fastcore.imports import in_ipython
-from .core import (fits_type, override, batched, latest_checkpoint, machine_info, autocast, resolve_precision,
-                         atomic_write_text)
+from .core import (override, changes_between, parse_cli, batched, latest_checkpoint, machine_info, autocast,
+                         resolve_precision, atomic_write_text)
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
 from .autoencoder import encode_mu
@@ -20,19 +20,19 @@ from .metrics import (get_extractor, extract, FeatureStats, fd_from_stats, preci
 from .pipeline.teacher import run_features
 from .pipeline.latents import extract_latents
 from .pipeline.dit import fit_dit
-from .recipes import DIT_TRAIN_PRESETS
+from .recipes import DIT_TRAIN_PRESETS, TRAIN_PRESETS
 from .pipeline.generate import generate, random_labels
 from .recipes import SAMPLE_PRESETS
 from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_key
 
 # %% auto #0
-__all__ = ['METRICS', 'PAPER_ALIAS', 'GEN_METRICS', 'NOISE_SIGMAS', 'PAPER_REF', 'TABLES', 'Q_LEVEL', 'SUITE_METRICS',
-           'GENERATION_ARMS', 'GEN_DIT', 'GEN_SAMPLING', 'Arm', 'AblationTable', 'paper_value', 'score_autoencoder',
-           'probes', 'spread', 'welch', 'bh_q', 'seeds_for_power', 'verdict', 'runs_cost', 'summarize', 'mean_std',
-           'fmt_p', 'fmt_verdict', 'fmt_diff', 'markdown_table', 'plot_table', 'test_split', 'judge_for', 'run_table',
-           'table_markdown', 'cli_changes', 'main', 'restate', 'suite_rows', 'suite_table', 'probe_table', 'GenArm',
-           'sample_scores', 'sample_scores_all', 'steps_to', 'convergence', 'generation_table', 'held_out_reference',
-           'real_floor', 'dit_scores', 'generation_ablation']
+__all__ = ['METRICS', 'PAPER_ALIAS', 'GEN_METRICS', 'NOISE_SIGMAS', 'PAPER_REF', 'TABLES', 'Q_LEVEL', 'TableChoice',
+           'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_DIT', 'GEN_SAMPLING', 'Arm', 'AblationTable', 'paper_value',
+           'score_autoencoder', 'probes', 'spread', 'welch', 'bh_q', 'seeds_for_power', 'verdict', 'runs_cost',
+           'summarize', 'mean_std', 'fmt_p', 'fmt_verdict', 'fmt_diff', 'markdown_table', 'plot_table', 'test_split',
+           'judge_for', 'Suite', 'run_table', 'table_markdown', 'AblationJob', 'main', 'restate', 'suite_rows',
+           'suite_table', 'probe_table', 'GenArm', 'sample_scores', 'sample_scores_all', 'steps_to', 'convergence',
+           'generation_table', 'held_out_reference', 'real_floor', 'dit_scores', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -397,11 +397,25 @@ def judge_for(data_name: str):
     "The independent judge (`backbones.FashionJudge`) where its classifier fits the data, else None."
     return get_extractor('fashion_judge')[1] if data_name == CLASSIFIER_DATA['fashion_judge'] else None
 
-def _ae_arm(table, arm, seed, changes, teacher_changes, quick, cache, extractor, probe, generation, progress):
-    model, cfg, run = laptop_gae({**table.changes, **changes, **arm.ae, 'seed': seed},
-                                 {**table.teacher_changes, **teacher_changes, **arm.teacher}, quick, cache, progress)
+@dataclass
+class Suite:
+    "What every run of one `run_table` call shares: the recipe changes, the probe protocol, the model cache."
+    changes: dict
+    teacher_changes: dict
+    probe: str = 'laptop'
+    quick: bool | None = None
+    cache: str | None = None
+    progress: bool = False
+    extractor: object = None                                  # EfficientNet-Lite0 for rFD, loaded once a table
+
+def _ae_arm(table, arm, seed: int, suite: Suite, generation: dict | None = None) -> dict:
+    "Scores of one autoencoder arm at one seed (trained into the cache once); `generation`: also a DiT's."
+    quick, cache, probe = suite.quick, suite.cache, suite.probe
+    model, cfg, run = laptop_gae({**table.changes, **suite.changes, **arm.ae, 'seed': seed},
+                                 {**table.teacher_changes, **suite.teacher_changes, **arm.teacher}, quick, cache,
+                                 suite.progress)
     train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
-    score = score_autoencoder(model, train_ds, val_ds, extractor, probe, seed, judge=judge_for(cfg.data.name),
+    score = score_autoencoder(model, train_ds, val_ds, suite.extractor, probe, seed, judge=judge_for(cfg.data.name),
                               test_ds=test_split(cfg.data, cfg.model.image_size, cfg.model.in_chans, quick))
     if generation is not None:                                # {}: the defaults
         o = generation
@@ -411,12 +425,14 @@ def _ae_arm(table, arm, seed, changes, teacher_changes, quick, cache, extractor,
         score.update({'g' + k if k.startswith('fd') else k: v for k, v in last.items() if k != 'step'})
     return score
 
-def _teacher_arm(table, arm, seed, changes, teacher_changes, quick, cache, probe, progress):
-    tcfg, _ = laptop_recipe({**table.changes, **changes, 'seed': seed},
-                            {**table.teacher_changes, **teacher_changes, **arm.teacher}, quick)
-    tdir = cached_teacher(tcfg, cache, progress)
+def _teacher_arm(table, arm, seed: int, suite: Suite) -> dict:
+    "Probe scores of one teacher arm at one seed (its teacher trained into the cache once)."
+    probe, quick = suite.probe, suite.quick
+    tcfg, _ = laptop_recipe({**table.changes, **suite.changes, 'seed': seed},
+                            {**table.teacher_changes, **suite.teacher_changes, **arm.teacher}, suite.quick)
+    tdir = cached_teacher(tcfg, suite.cache, suite.progress)
     teacher = SemanticTeacher.from_checkpoint(tdir / 'teacher')
-    tcfg = replace(tcfg, cache_dir=str(cache_root(cache) / 'vfm_features'))
+    tcfg = replace(tcfg, cache_dir=str(cache_root(suite.cache) / 'vfm_features'))
     (ft, yt), (fv, yv) = run_features(tcfg, teacher.vfm)
     zt, zv = teacher_latents(teacher, ft), teacher_latents(teacher, fv)
     out = {'teacher_lp': 100 * linear_probe(zt, yt, zv, yv, 'flatten', seed=seed, **LP_PROTOCOLS[probe])['top1']}
@@ -464,7 +480,8 @@ def run_table(key: str, out='results', seeds=None, changes: dict | None = None,
     rdir.mkdir(parents=True, exist_ok=True)
     setting = {'changes': changes, 'teacher_changes': teacher_changes, 'probe': probe, 'quick': quick,
                'generation': gen}
-    extractor = get_extractor('effnet_lite0', input_size=128)[1] if 'rfd' in metrics else None
+    suite = Suite(changes, teacher_changes, probe, quick, cache, progress,
+                  get_extractor('effnet_lite0', input_size=128)[1] if 'rfd' in metrics else None)
     runs, skipped, missing, t_all, trained = {}, {}, [], time.time(), 0
     for arm in table.arms:
         for s in seeds:
@@ -482,14 +499,11 @@ def run_table(key: str, out='results', seeds=None, changes: dict | None = None,
             t0 = time.time()
             try:
                 if table.kind == 'ae' and same and rescore == 'ae':      # the autoencoder's metrics only
-                    score = _ae_arm(table, arm, s, changes, teacher_changes, quick, cache, extractor, probe, None,
-                                    progress)
-                    score = {**saved['scores'], **_same_model(saved['scores'], score, f)}
+                    score = {**saved['scores'], **_same_model(saved['scores'], _ae_arm(table, arm, s, suite), f)}
                 elif table.kind == 'ae':
-                    score = _ae_arm(table, arm, s, changes, teacher_changes, quick, cache, extractor, probe, gen,
-                                    progress)
+                    score = _ae_arm(table, arm, s, suite, gen)
                 else:
-                    score = _teacher_arm(table, arm, s, changes, teacher_changes, quick, cache, probe, progress)
+                    score = _teacher_arm(table, arm, s, suite)
             except RuntimeError as e:                        # a VFM whose weights only come from the internet
                 if 'could not load pretrained' not in str(e):
                     raise
@@ -533,71 +547,34 @@ def table_markdown(res: dict) -> str:
             ''.join(f"\n\nSkipped: {a}: {why}" for a, why in res['skipped'].items()) +
             (f"\n\nNot run yet: {', '.join(res['missing'])}." if res['missing'] else '') + '\n')
 
-def cli_changes(pairs: list[str] | None) -> dict:
-    """`['loss.sp=1', 'model.latent_norm=false']` -> changes to the laptop autoencoder recipe, each value checked
-    against the field's type hint as a config file's would be (`core.fits_type`); an int for a float field becomes
-    a float (`1` -> `1.0`), so the run's cache key is the one the same change gets from Python."""
-    base, out = laptop_recipe()[1], {}
-    for p in pairs or []:
-        name, eq, text = p.partition('=')
-        if not eq or not name:
-            raise ValueError(f"--set {p!r}: expected NAME=VALUE with a dotted field name, e.g. --set loss.sp=1")
-        cur, hint = base, None
-        for part in name.split('.'):
-            if not is_dataclass(cur) or part not in {f.name for f in fields(cur)}:
-                known = sorted(f.name for f in fields(cur)) if is_dataclass(cur) else '-'
-                raise ValueError(f"--set {p!r}: the autoencoder recipe ({type(base).__name__}) has no field {name!r}; "
-                                 f"fields at that level: {known}")
-            hint, cur = typing.get_type_hints(type(cur))[part], getattr(cur, part)
-        try:
-            v = json.loads(text.lower() if text.lower() in ('true', 'false', 'null') else text)
-        except ValueError:
-            v = text                                                   # a plain string, e.g. a dataset name
-        v = tuple(v) if isinstance(v, list) else v
-        kinds = typing.get_args(hint) or (hint,)
-        if type(v) is int and float in kinds and int not in kinds:
-            v = float(v)
-        if not fits_type(v, hint):
-            raise ValueError(f"--set {p!r}: {name} takes a value of type {getattr(hint, '__name__', hint)} (the recipe "
-                             f"has {cur!r}), got {v!r}")
-        out[name] = v
-    return out
+TableChoice = typing.Literal[tuple(TABLES) + ('all', 'generation')]
+
+@dataclass
+class AblationJob:
+    "Options of the ablation suite, beside the autoencoder recipe (every field of `train_ae --preset laptop`)."
+    table: tuple[TableChoice, ...] = ('7',)  # tables to run; all: every table; generation: the DiT ablation
+    seeds: int | None = None           # seeds 0..N-1 per arm instead of each table's fixed seeds (marked exploratory)
+    arms: tuple[str, ...] | None = None  # run only these arms (the others: summarised from disk)
+    rescore: typing.Literal['no', 'all', 'ae'] = 'no'  # score saved runs lacking a metric added since; ae: AE's only
+    out: str = 'results'               # OUT/table<N>.json, .md, .png; OUT/table<N>/: a file a run
+    teacher_steps: int | None = None   # teacher steps (default: the laptop preset)
+    probe: typing.Literal[tuple(LP_PROTOCOLS)] = 'laptop'  # linear-probe protocol
+    generation: bool = False           # also train a laptop DiT per autoencoder: gFD, precision, recall columns
+    quick: bool = False                # the shortened test recipe (plumbing only)
+    cache: str | None = None           # model cache (default $GAE_NB_CACHE or ~/.cache/gae_nb)
+    no_train: bool = False             # only summarise the runs already scored in OUT
 
 def main(argv: list[str] | None = None):
-    "Rebuild the paper's ablation tables at laptop scale: every arm over seeds, mean ± std, paper's number, verdict."
-    import argparse
-    ap = argparse.ArgumentParser(prog='python -m gae_nb.ablations', description=main.__doc__)
-    ap.add_argument('--table', nargs='+', default=['7'],
-                    help=f"tables to run: {' '.join(TABLES)}, all (every table) or generation (the DiT ablation)")
-    ap.add_argument('--seeds', type=int, default=None,
-                    help="seeds 0..N-1 per arm instead of each table's fixed seeds (the result is marked exploratory)")
-    ap.add_argument('--arms', nargs='+', default=None, help='run only these arms (the others: summarised from disk)')
-    ap.add_argument('--rescore', nargs='?', const='all', choices=['all', 'ae'], default=None,
-                    help="score again the saved runs that lack a metric added since (retrains models not cached); "
-                         "'ae': the autoencoder's metrics only, keeping the saved generation scores")
-    ap.add_argument('--out', default='results', help='OUT/table<N>.json, .md, .png; OUT/table<N>/: a file a run')
-    ap.add_argument('--steps', type=int, default=None, help='autoencoder steps (default: the laptop preset)')
-    ap.add_argument('--teacher_steps', type=int, default=None, help='teacher steps (default: the laptop preset)')
-    ap.add_argument('--probe', default='laptop', choices=list(LP_PROTOCOLS), help='linear-probe protocol')
-    ap.add_argument('--generation', action='store_true',
-                    help='also train a laptop DiT per autoencoder: gFD, precision, recall columns')
-    ap.add_argument('--quick', action='store_true', help='the shortened test recipe (plumbing only)')
-    ap.add_argument('--cache', default=None, help='model cache (default $GAE_NB_CACHE or ~/.cache/gae_nb)')
-    ap.add_argument('--no_train', action='store_true', help='only summarise the runs already scored in OUT')
-    ap.add_argument('--set', action='append', default=[], metavar='NAME=VALUE',
-                    help='change the autoencoder recipe of every arm, e.g. --set loss.sp=1 (use another --out)')
-    a = ap.parse_args(argv)
-    try:
-        changes = {**({'steps': a.steps} if a.steps else {}), **cli_changes(a.set)}
-    except ValueError as e:
-        ap.error(str(e))
-    keys = list(TABLES) if a.table == ['all'] else a.table
-    for k in keys:
-        if k not in TABLES and k != 'generation':
-            ap.error(f"unknown table {k!r}; known: {' '.join(TABLES)}, all or generation")
-    if a.set and 'generation' in keys:
-        ap.error("--set changes the ablation tables' recipe; the generation ablation has its own arms: "
-                 "run it without --set")
+    """Rebuild the paper's ablation tables at laptop scale: every arm over seeds, mean ± std, paper's number, verdict.
+    Any field of the laptop autoencoder recipe is a flag (`--loss.sp 1`, `--steps 500`) that changes every arm
+    (write to another --out); the flags are the typed ones of the training jobs (`core.parse_cli`)."""
+    base = TRAIN_PRESETS['laptop']
+    cfg, a, _ = parse_cli({'laptop': base}, AblationJob, argv, main.__doc__)
+    changes = changes_between(base, cfg)
+    keys = list(TABLES) if 'all' in a.table else list(dict.fromkeys(a.table))
+    if changes and 'generation' in keys:
+        raise SystemExit(f"error: {sorted(changes)} change the ablation tables' recipe; the generation ablation has "
+                         "its own arms: run it without recipe flags")
     print(f"# {machine_info()}")
     for k in keys:
         if k == 'generation':
@@ -609,7 +586,7 @@ def main(argv: list[str] | None = None):
         r = run_table(k, a.out, tuple(range(a.seeds)) if a.seeds else None, changes,
                       {'steps': a.teacher_steps} if a.teacher_steps else {}, a.probe, a.quick or None, a.cache,
                       a.generation, progress=True, train=not a.no_train, arms=a.arms,
-                      rescore={None: False, 'all': True, 'ae': 'ae'}[a.rescore])
+                      rescore={'no': False, 'all': True, 'ae': 'ae'}[a.rescore])
         print((Path(a.out) / f'table{k}.md').read_text())
         print(f"table {k}: {r['seconds']:.0f} s on this machine ({r['runs_trained_now']} runs trained now, the rest "
               f"from the cache); wrote {a.out}/table{k}.json, .md, .png")
