@@ -20,7 +20,8 @@ statuses = ['0 - Pre-Planning', '1 - Planning', '2 - Pre-Alpha', '3 - Alpha',
 py_versions = '3.10 3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
-dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+extras = {k: shlex.split(cfg.get(f'{k}_requirements', '')) for k in ('tutorials', 'paper', 'dev')}
+extras['dev'] += extras['tutorials'] + extras['paper']          # the tests run the tutorials and the paper paths
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 lic_cls = [f'License :: {lic[1]}'] if lic[1] else []
@@ -37,7 +38,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['gae_nb', 'gae_nb.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements},
+    extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),

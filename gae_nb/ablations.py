@@ -10,7 +10,7 @@ import json, math, time, typing
 import torch
 from fastcore.imports import in_ipython
 from .core import (override, changes_between, parse_cli, batched, latest_checkpoint, machine_info, autocast,
-                         resolve_precision, atomic_write_text)
+                         resolve_precision, atomic_write_text, save_figure)
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
 from .autoencoder import encode_mu
@@ -377,7 +377,7 @@ def plot_table(table: AblationTable, rows: list[dict], path) -> None:
         ax.set_ylim(lo - 0.15 * (hi - lo + 1e-9), hi + 0.15 * (hi - lo + 1e-9))
     fig.suptitle(table.title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -782,7 +782,7 @@ def _plot_convergence(res: dict, path) -> None:
     n = max(len(r) for r in res['runs'].values())
     fig.suptitle(f"one laptop DiT recipe on each arm's latents; mean ± std over {n} seeds", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
     plt.close(fig)
 
 _GEN_LABEL = {'fd': 'gFD-EffNetLite0', 'fd_judge': 'gFD-FashionJudge'}

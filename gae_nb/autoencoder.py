@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict, replace
 from typing import Literal
 import torch
 import torch.nn as nn
-from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix, check_images
+from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix, check_images, Pretrained
 from .layers import Block, RMSNorm
 
 # %% auto #0
@@ -153,8 +153,9 @@ class ViTDecoder(nn.Module):
         return t.permute(0, 5, 1, 3, 2, 4).reshape(B, self.c, h * self.p, w * self.p)  # (B, C, H, W)
 
 # %% ../nbs/20_autoencoder.ipynb #436bfa83
-def _check_images(x, cfg: GAEConfig):
-    "Raise a clear error unless `x` is a float batch (B, in_chans, image_size, image_size) (finite, when on the CPU)."
+def _check_images(x, cfg: GAEConfig, values: bool = True):
+    """Raise a clear error unless `x` is a float batch (B, in_chans, image_size, image_size); with `values`, also
+    unless it is finite and in [-1, 1] (`core.check_images`)."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor, got {type(x).__name__}")
     if x.ndim != 4:
@@ -172,12 +173,13 @@ def _check_images(x, cfg: GAEConfig):
             f"expected {cfg.image_size}x{cfg.image_size} images, got {H}x{W}: "
             f"resize them or build the model with image_size={H}"
         )
-    if x.device.type == 'cpu' and not torch.isfinite(x).all():   # on a GPU this read-back would stall every step
-        raise ValueError("input contains NaN or Inf values")
+    if values:
+        check_images(x, 'input images')
 
-class GAE(nn.Module):
+class GAE(nn.Module, Pretrained):
     """Geometric Autoencoder: E_p -> A_p -> latent norm -> (noise) -> D_p. Parameter names follow the official
-    checkpoint."""
+    checkpoint. `save_pretrained` / `from_pretrained` / `push_to_hub`: `core.Pretrained`."""
+    config_class = GAEConfig
     def __init__(self, cfg: GAEConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or GAEConfig()
@@ -200,8 +202,10 @@ class GAE(nn.Module):
     def encode(
         self, x: torch.Tensor, sample: bool | None = None, generator: torch.Generator | None = None
     ) -> GAEEncoding:
-        "Encode images (B, C, H, W) in [-1, 1]. `sample` (default: `self.training`) draws z from the posterior."
-        _check_images(x, self.cfg)
+        """Encode images (B, C, H, W) in [-1, 1]. `sample` (default: `self.training`) draws z from the posterior. Images
+        of another float dtype (bf16 into an fp32 model) are converted to the model's."""
+        _check_images(x, self.cfg, values=self._check_values(x))
+        x = x.to(self.dtype)
         sample = self.training if sample is None else sample
         h = self.foundation_encoder(x)                         # (B, D, h, w)
         a = self.adapter(h)                                    # (B, d or 2d, h, w)
@@ -220,14 +224,28 @@ class GAE(nn.Module):
             return GAEEncoding(mu, z, h, s=s)
         return GAEEncoding(mu, mu, h)
 
+    @property
+    def dtype(self) -> torch.dtype:
+        "The dtype of the model's weights (inputs are converted to it)."
+        return next(self.parameters()).dtype
+
+    def _check_values(self, t: torch.Tensor) -> bool:
+        "Whether to read values back for checks: always on the CPU, and outside training (a GPU step would stall)."
+        return t.device.type == 'cpu' or not self.training
+
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        "Decode latents (B, d, h, w) to images (B, C, H, W) (unclamped)."
+        """Decode latents (B, d, h, w) to images (B, C, H, W) (unclamped). Latents of another float dtype are converted
+        to the model's; integer or non-finite latents are refused."""
         want = self.cfg.latent_shape
         if not isinstance(z, torch.Tensor) or z.ndim != 4 or tuple(z.shape[1:]) != want:
             raise ValueError(
                 f"expected latents of shape (B, {want[0]}, {want[1]}, {want[2]}), got {tuple(getattr(z, 'shape', ()))}"
             )
-        return self.decoder(z)
+        if not z.is_floating_point():
+            raise TypeError(f"latents must be a float tensor, got {z.dtype}: pass what `encode` returns (or z.float())")
+        if self._check_values(z) and not torch.isfinite(z).all():
+            raise ValueError("latents hold NaN or Inf values (a diverged sampler or DiT?): nothing to decode")
+        return self.decoder(z.to(self.dtype))
 
     def forward(self, x: torch.Tensor, sample: bool | None = None) -> tuple[torch.Tensor, GAEEncoding]:
         "Reconstruct: returns (x_hat, encoding)."

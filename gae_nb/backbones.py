@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import (autocast, default_device, to_rgb, resolve_precision, in_test, cache_root, file_lock, config_hash,
-                         file_sha256, atomic_write_text)
+                         file_sha256, atomic_write_text, writing, tensor_bytes)
 from .data import DataConfig, get_dataset
 from .layers import Frozen
 from .training import LoopConfig, Step, fit_loop
@@ -348,7 +348,11 @@ class InceptionFID(Frozen):
 def get_lpips(net: str = 'vgg', allow_random: bool = False, pretrained: bool = True) -> nn.Module:
     """The `lpips` package's LPIPS with its real backbone; offline that download fails, and a random backbone needs
     `allow_random=True`."""
-    import lpips
+    try:
+        import lpips
+    except ImportError as e:
+        raise ImportError("LPIPS (the paper recipes' perceptual loss) needs the paper extra: "
+                          "pip install 'gae_nb[paper]'") from e
     try:
         if not pretrained:
             raise ValueError('pretrained=False')
@@ -496,7 +500,13 @@ def cached_features(
     names = []
     for k, i in enumerate(range(0, len(f), shard)):
         tmp = cache_dir / f'.tmp-{stem}_{k:04d}.safetensors'
-        save_file({'features': f[i:i + shard].half().contiguous(), 'labels': y[i:i + shard].contiguous()}, str(tmp))
+        part = {'features': f[i:i + shard].half().contiguous(), 'labels': y[i:i + shard].contiguous()}
+        try:
+            with writing(tmp, 'feature cache shard', tensor_bytes(part)):
+                save_file(part, str(tmp))
+        except BaseException:
+            tmp.unlink(missing_ok=True)                          # no half shard left beside the cache
+            raise
         tmp.rename(cache_dir / f'{stem}_{k:04d}.safetensors')
         names.append(f'{stem}_{k:04d}.safetensors')
     done.write_text(json.dumps({'shards': names, 'n': len(f)}))

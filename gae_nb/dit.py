@@ -9,7 +9,7 @@ from dataclasses import dataclass, asdict, replace
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import config_from_dict, load_checkpoint, strip_prefix
+from .core import config_from_dict, load_checkpoint, strip_prefix, Pretrained
 from .layers import RMSNorm, attention
 
 # %% auto #0
@@ -174,8 +174,12 @@ class FinalLayer(nn.Module):
         return self.linear(modulate(self.norm_final(x), shift, scale))
 
 # %% ../nbs/23_dit.ipynb #fdd9b5c6
-class LightningDiT(nn.Module):
-    "Velocity model v(x_t, t, y) on latents (B, C, grid, grid)."
+class LightningDiT(nn.Module, Pretrained):
+    """Velocity model v(x_t, t, y) on latents (B, C, grid, grid). `save_pretrained` / `from_pretrained` /
+    `push_to_hub`: `core.Pretrained`."""
+    config_class = DiTConfig
+    def load_pretrained_state(self, sd: dict, source) -> None:
+        load_dit_weights(self, sd, source)                    # the fixed position tables are rebuilt, not loaded
     def __init__(self, cfg: DiTConfig | None = None):
         super().__init__()
         self.cfg = cfg = cfg or DiTConfig()

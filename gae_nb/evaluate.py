@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from fastcore.imports import in_ipython
-from .core import parse_cli, default_device
+from .core import parse_cli, default_device, config_from_dict
 from .data import get_dataset, load_samples, run_data
 from .autoencoder import load_gae
 from .pipeline.score import evaluate_autoencoder, evaluate_samples
+from .pipeline.autoencoder import TrainAEConfig
 from .recipes import EVALUATE_PRESETS
 
 # %% auto #0
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None):
     if cfg.ckpt is not None:
         model, saved = load_gae(cfg.ckpt)
         model.to(default_device())                                      # a GPU where there is one
+        if isinstance(saved['train'].get('data'), dict):                # the checkpoint's run config is read as
+            config_from_dict(TrainAEConfig, saved['train'])              # --config reads it: an unknown key refused
         data, seed = run_data(saved['train'])
         data = replace(data, name=cfg.data or data.name, n_train=10_000, n_val=cfg.n)
         train_ds, val_ds = data.datasets(model.cfg.image_size, model.cfg.in_chans, seed)

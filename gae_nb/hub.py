@@ -22,9 +22,10 @@ __all__ = ['QUICK_TEACHER', 'QUICK_AE', 'SPHERE_AE', 'RELEASED', 'config_key', '
            'laptop_sphere_models', 'load_official_ae', 'load_official_dit', 'from_pretrained']
 
 # %% ../nbs/50_hub.ipynb #d610a573
-def config_key(d: dict, drop=('cache_dir',)) -> str:
+def config_key(d: dict, drop=('cache_dir', 'report_to')) -> str:
     """The model cache's folder name of a config dict: `core.config_hash` (the one hashing scheme of the library) cut
-    to 12 hex digits, without the keys in `drop`, which do not change results."""
+    to 12 hex digits, without the keys in `drop`, which do not change results (where features are cached, which
+    tracker logs the run): a field like these, added later, leaves every cached model's key as it was."""
     return config_hash({k: v for k, v in d.items() if k not in drop})[:12]
 
 QUICK_TEACHER = {'steps': 30, 'data.n_train': 2048}                 # the shortened recipe under test
@@ -152,9 +153,14 @@ def load_official_dit(path, preset: str = 'XL', in_channels: int = 32, grid: int
     return load_dit_weights(m, sd, f"{path} (DiT preset {preset!r} with {overrides or 'its defaults'})")
 
 def from_pretrained(name: str = 'gae-d32-80ep', cache=None, trust: bool = False) -> GAE:
-    "Download a released autoencoder (`RELEASED`) from the Hugging Face hub into the cache and load it."
+    """A GAE by name: one of the authors' releases (`RELEASED`: their checkpoint format, downloaded from the Hugging
+    Face Hub into the cache), or any other model through `GAE.from_pretrained` (a `save_pretrained` folder, or a Hub
+    repository `owner/name` in gae_nb's format)."""
     if name not in RELEASED:
-        raise KeyError(f"unknown released model {name!r}; known: {list(RELEASED)}")
+        if Path(name).is_dir() or '/' in str(name):
+            return GAE.from_pretrained(name, cache_dir=str(cache_root(cache) / 'hf'))
+        raise KeyError(f"unknown released model {name!r}; known: {list(RELEASED)}, or a save_pretrained folder, "
+                       "or a Hub repository id (owner/name)")
     r = RELEASED[name]
     try:
         from huggingface_hub import hf_hub_download

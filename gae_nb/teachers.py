@@ -9,7 +9,7 @@ from typing import Literal, get_args
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix
+from .core import config_from_dict, batched, device_of, load_checkpoint, strip_prefix, Pretrained
 from .layers import Attention, Block, RMSNorm
 from .backbones import get_vfm, vfm_dim, VFMS
 
@@ -188,9 +188,11 @@ def cosine_distill_loss(recon: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(n(recon), n(f))
 
 # %% ../nbs/21_teachers.ipynb #42db946f
-class SemanticTeacher(nn.Module):
-    "Frozen VFM -> downsampler E_sp -> target latent (B, d, grid, grid); D_sp attached only while training."
+class SemanticTeacher(nn.Module, Pretrained):
+    """Frozen VFM -> downsampler E_sp -> target latent (B, d, grid, grid); D_sp attached only while training.
+    `save_pretrained` keeps E_sp and the VFM's name; `from_pretrained` rebuilds the VFM and refuses other weights."""
     frozen_modules = ('vfm',)
+    config_class = TeacherConfig
     def __init__(self, cfg: TeacherConfig, vfm: nn.Module | None = None, with_decoder: bool = True, **vfm_kwargs):
         super().__init__()
         self.cfg = cfg
@@ -235,6 +237,19 @@ class SemanticTeacher(nn.Module):
     def downsampler_state(self) -> dict:
         "The weights that define the frozen teacher: E_sp only (D_sp is discarded, the VFM is rebuilt from its name)."
         return {f'E_sp.{k}': v for k, v in self.E_sp.state_dict().items()}
+    pretrained_state = downsampler_state
+    def pretrained_extra(self) -> dict:
+        return {'vfm_id': self.vfm.name}
+    @classmethod
+    def build_pretrained(cls, cfg: TeacherConfig, extra: dict) -> 'SemanticTeacher':
+        t = cls(cfg, with_decoder=False)
+        if extra.get('vfm_id', t.vfm.name) != t.vfm.name:     # E_sp would read features of weights it never saw
+            raise ValueError(f"this teacher was trained on the features of {extra['vfm_id']}, but {cfg.vfm!r} "
+                             f"gives {t.vfm.name} here")
+        return t
+    def load_pretrained_state(self, sd: dict, source) -> None:
+        self.E_sp.load_state_dict(strip_prefix(sd, 'E_sp.'))
+        self.requires_grad_(False)
 
 # %% ../nbs/21_teachers.ipynb #4e7a1d61
 def teacher_latents(teacher: SemanticTeacher, f: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_training.ipynb #7f7aede0
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time
+import csv, json, math, os, shutil, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
@@ -12,14 +12,18 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, Sampler
 from accelerate import Accelerator, DistributedDataParallelKwargs
+from accelerate.tracking import GeneralTracker
+from accelerate.utils import ProjectConfiguration
 from tqdm.auto import tqdm
-from .core import (seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint, checkpoint_problems, autocast,
+from .core import (atomic_write_text, seed_everything, save_checkpoint, load_checkpoint, latest_checkpoint,
+                         checkpoint_problems, autocast,
                          resolve_precision, precision_note, machine_info, set_threads, PRECISIONS, Precision)
 
 # %% auto #0
 __all__ = ['RESUMABLE_CHANGES', 'LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler',
-           'can_compile', 'speed_up', 'wants_compile', 'config_diff', 'kept_tensors_misplaced', 'finite_check_every',
-           'fit_loop', 'prepare_run_dir', 'check_resume_config', 'Step', 'Adversary']
+           'can_compile', 'speed_up', 'wants_compile', 'CSVTracker', 'start_tracking', 'tracker_for', 'config_diff',
+           'kept_tensors_misplaced', 'finite_check_every', 'fit_loop', 'prepare_run_dir', 'check_resume_config', 'Step',
+           'Adversary']
 
 # %% ../nbs/03_training.ipynb #1bee8536
 @dataclass
@@ -43,6 +47,7 @@ class LoopConfig:
     keep_ckpts: int = 2                # checkpoints kept on disk
     ema_decay: float = 0.0             # EMA of the trained weights (0 = off; LightningDiT: 0.9999)
     ema_warmup: bool = False           # decay min(ema_decay, (1 + step) / (10 + step)): short runs forget the init
+    report_to: Literal['none', 'tensorboard', 'csv', 'wandb'] = 'none'  # tracker of loss, lr, speed: OUT/logs
     def __post_init__(self):
         if self.steps < 1 or self.batch_size < 1:
             raise ValueError("steps and batch_size must be >= 1")
@@ -143,6 +148,64 @@ def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False,
 def wants_compile(cfg: LoopConfig) -> bool:
     "Whether a run compiles: on the fast path, with compile 'on', or 'auto' and at least 300 steps."
     return cfg.fast and (cfg.compile == 'on' or (cfg.compile == 'auto' and cfg.steps >= 300))
+
+# %% ../nbs/03_training.ipynb #51f16d6f
+class CSVTracker(GeneralTracker):
+    "An accelerate tracker that appends one row per logged step to `<logging_dir>/<run_name>/metrics.csv`."
+    name, requires_logging_directory, main_process_only = 'csv', True, True
+    def __init__(self, run_name: str, logging_dir):
+        super().__init__()
+        self.path = Path(logging_dir) / run_name / 'metrics.csv'
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+    @property
+    def tracker(self):
+        return self.path
+    def store_init_configuration(self, values: dict):
+        atomic_write_text(self.path.with_name('config.json'), json.dumps(values, indent=1, default=str))
+    def log(self, values: dict, step: int | None = None, **kwargs):
+        row = {'step': step, **values}
+        new = not self.path.exists()
+        with open(self.path, 'a', newline='') as f:
+            w = csv.DictWriter(f, fieldnames=list(row), extrasaction='ignore')
+            if new:
+                w.writeheader()
+            w.writerow(row)
+
+def _flat(d: dict, prefix: str = '') -> dict:
+    "A nested config as dotted keys of plain values (what TensorBoard's hparams accept)."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v if isinstance(v, (int, float, str, bool)) else str(v)
+    return out
+
+def start_tracking(acc: Accelerator, report_to: str, run_name: str, config: dict) -> bool:
+    "Start the `report_to` tracker of `acc` (built with `tracker_for`); False when there is none."
+    if report_to == 'none':
+        return False
+    acc.init_trackers(run_name, config=_flat(config))
+    return True
+
+def tracker_for(report_to: str, out) -> dict:
+    "Accelerator arguments for `report_to`: its tracker and OUT/logs as the logging folder."
+    if report_to == 'none':
+        return {}
+    if report_to == 'tensorboard':
+        try:
+            import tensorboard  # noqa: F401 (accelerate needs it, or tensorboardX)
+        except ImportError:
+            raise ImportError("--report_to tensorboard needs TensorBoard: pip install tensorboard") from None
+    if report_to == 'wandb':
+        try:
+            import wandb  # noqa: F401
+        except ImportError:
+            raise ImportError("--report_to wandb needs Weights & Biases: pip install wandb (then wandb login)"
+                              ) from None
+    logs = Path(out) / 'logs'
+    return {'log_with': [CSVTracker(Path(out).name, logs)] if report_to == 'csv' else report_to,
+            'project_config': ProjectConfiguration(project_dir=str(out), logging_dir=str(logs))}
 
 # %% ../nbs/03_training.ipynb #7a1dfb30
 def config_diff(a: dict, b: dict) -> list[str]:
@@ -247,7 +310,8 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     out = Path(out)
     threads = set_threads()
     gen, d_params = _split_params(model, adversary)
-    acc = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=adversary is not None)])
+    acc = Accelerator(kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=adversary is not None)],
+                      **tracker_for(cfg.report_to, out))
     fused = cfg.fast and acc.device.type in ('cpu', 'cuda')                       # one fused AdamW kernel per step
     opt = torch.optim.AdamW(param_groups(gen, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas, fused=fused)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, cfg.warmup_steps, cfg.steps,
@@ -260,6 +324,7 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     acc.wait_for_everyone()
     if resume and not acc.is_main_process:
         ck = latest_checkpoint(out, quiet=True)
+    tracking = start_tracking(acc, cfg.report_to, desc, config)       # after the run folder is prepared
     per_proc = cfg.batch_size // acc.num_processes
     if per_proc * acc.num_processes != cfg.batch_size:
         raise ValueError(f"batch_size {cfg.batch_size} is not divisible by the {acc.num_processes} processes")
@@ -315,6 +380,7 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
         acc.wait_for_everyone()
 
     t0, it = time.time(), iter(loader)
+    t_log, step_log = t0, step
     bar = tqdm(total=cfg.steps, initial=step, disable=not (progress and acc.is_main_process), desc=desc,
                mininterval=1.0)
     while step < cfg.steps:
@@ -365,10 +431,17 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
             rec = {'step': step, 'loss': vals[0].item(), **{k: v.item() for k, v in zip(logs, vals[1:])}}
             history.append(rec)
             bar.set_postfix(loss=f"{rec['loss']:.4f}", lr=f'{sched.get_last_lr()[0]:.2e}')
+            if tracking:
+                now = time.time()
+                acc.log({**{k: v for k, v in rec.items() if k != 'step'}, 'lr': sched.get_last_lr()[0],
+                         'samples_per_s': (step - step_log) * cfg.batch_size / max(now - t_log, 1e-9)}, step=step)
+                t_log, step_log = now, step
         bar.update(1)
         if step % cfg.ckpt_every == 0 or step == cfg.steps:
             checkpoint()
     bar.close()
+    if tracking:
+        acc.end_training()                                             # flushes and closes the tracker's files
     return {'model': acc.unwrap_model(model), 'ema': ema, 'history': history, 'step': step,
             'seconds': time.time() - t0, 'runtime': runtime}
 
@@ -411,7 +484,8 @@ def prepare_run_dir(out, resume: bool = False, overwrite: bool = False, need_byt
     return None
 
 # settings that may change when a run is resumed (how long, how often, how fast); any other change is refused
-RESUMABLE_CHANGES = ('steps', 'ckpt_every', 'log_every', 'keep_ckpts', 'num_workers', 'fast', 'compile', 'precision')
+RESUMABLE_CHANGES = ('steps', 'ckpt_every', 'log_every', 'keep_ckpts', 'num_workers', 'fast', 'compile', 'precision',
+                     'report_to')
 
 def check_resume_config(saved: dict, new: dict) -> list[str]:
     """Compare the run config a checkpoint was written with (`saved`) and the one resuming it (`new`): raises on a

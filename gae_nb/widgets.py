@@ -7,9 +7,13 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
-import plotly
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+try:
+    import plotly
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+except ImportError as e:                                           # a core install: no Plotly, no widgets
+    raise ImportError("gae_nb.widgets needs the tutorials extra (Plotly, ipywidgets, JupyterLab): "
+                      "pip install 'gae_nb[tutorials]'") from e
 from .core import image_grid
 from .metrics import psnr
 from .transport import ode_path

@@ -4,19 +4,21 @@
 
 # %% ../../nbs/00c_core_checkpoints.ipynb #123b8ec4
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile, warnings
+import errno, hashlib, json, os, shutil, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 from filelock import FileLock
 from safetensors.torch import load_file, save_file
-from .config import config_hash
+from dataclasses import asdict
+from .config import config_hash, config_from_dict
 
 
 # %% auto #0
-__all__ = ['MANIFEST', 'atomic_write_text', 'file_sha256', 'nonfinite', 'verify_checkpoint', 'save_checkpoint',
-           'checkpoint_problems', 'latest_checkpoint', 'load_checkpoint', 'cache_root', 'file_lock', 'checkpoint_id',
-           'same_checkpoint', 'output_folder', 'publish_output', 'strip_prefix']
+__all__ = ['MANIFEST', 'free_mib', 'tensor_bytes', 'full_disk', 'writing', 'atomic_write_text', 'file_sha256', 'nonfinite',
+           'verify_checkpoint', 'save_checkpoint', 'checkpoint_problems', 'latest_checkpoint', 'run_checkpoint',
+           'load_checkpoint', 'cache_root', 'file_lock', 'checkpoint_id', 'same_checkpoint', 'recover_output',
+           'output_folder', 'publish_output', 'Pretrained', 'strip_prefix']
 
 # %% ../../nbs/00c_core_checkpoints.ipynb #404c35dd
 MANIFEST = 'manifest.json'
@@ -27,15 +29,68 @@ def _umask_mode(mode: int = 0o666) -> int:
     os.umask(um)
     return mode & ~um
 
+def _existing(path: Path) -> Path:
+    "`path` or its nearest ancestor that exists (whose disk a new file would go to)."
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+def free_mib(path) -> float:
+    "Free space, in MiB, on the disk that holds `path` (or would hold it)."
+    return shutil.disk_usage(_existing(path)).free / 2**20
+
+def tensor_bytes(obj) -> int:
+    "Bytes of every tensor in `obj` (a tensor, or dicts, lists and tuples of them): what writing it takes at least."
+    if torch.is_tensor(obj):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(tensor_bytes(v) for v in obj.values())
+    return sum(tensor_bytes(v) for v in obj) if isinstance(obj, (list, tuple)) else 0
+
+_SHORT_WRITE = ('No space left', 'unexpected pos', 'inline_container', 'file write failed', 'Disk quota')
+
+def full_disk(e: BaseException, free_before: int, free_now: int, need: int = 0) -> bool:
+    """Whether exception `e`, raised while writing about `need` bytes, comes from a full disk: ENOSPC or EDQUOT; or
+    less free space before the write than it needs (1 MiB of slack for containers and headers), whatever the library
+    said (torch.save says `unexpected pos`); or a library's words for a short write with the disk now (nearly) full."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    short = any(s in str(e) for s in _SHORT_WRITE)
+    return free_before < need + 2**20 or (short and free_now < 4 * 2**20)
+
+@contextmanager
+def writing(path, what: str, need: int = 0):
+    """Run a block that writes `what` to `path`; a full disk comes out as one `OSError` (ENOSPC) that names the
+    file, the free MiB on its disk before the write and the fix, instead of a library's raw message (torch.save's
+    `unexpected pos`, for example). Other errors pass unchanged."""
+    disk = _existing(path)
+    before = shutil.disk_usage(disk).free
+    try:
+        yield
+    except (OSError, RuntimeError) as e:
+        if not full_disk(e, before, shutil.disk_usage(disk).free, need):
+            raise
+        needed = f", about {need / 2**20:.1f} MiB needed" if need else ''
+        raise OSError(errno.ENOSPC, f"could not write {what} {path}: no space left on its disk "
+                      f"({before / 2**20:.1f} MiB free before the write{needed}); free space or write to another "
+                      "folder") from e
+
 def atomic_write_text(path: Path, text: str):
-    "Write `text` to `path` through a temporary file and an atomic rename; the file gets the umask's mode."
+    """Write `text` to `path` through a temporary file and an atomic rename; the file gets the umask's mode. A failed
+    write (a full disk: named by `writing`) leaves the old file and no temporary one."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.tmp-')
-    with os.fdopen(fd, 'w') as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, _umask_mode())
-    os.replace(tmp, path)
+    try:
+        with writing(path, 'the file', len(text.encode())), os.fdopen(fd, 'w') as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 def file_sha256(path, chunk: int = 1 << 22) -> str:
     "SHA-256 of a file, read in chunks."
@@ -85,30 +140,27 @@ def save_checkpoint(out_dir, step: int, weights: dict, state: dict | None = None
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / f'ckpt-{step:07d}'
     tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix='.tmp-ckpt-'))
+    need = tensor_bytes(weights) + tensor_bytes(state or {})             # weights and optimiser state together
     try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / 'model.safetensors'))
-        torch.save({'step': step, **(state or {})}, tmp / 'state.pt')
-        (tmp / 'config.json').write_text(json.dumps(config or {}, indent=2, default=str))
-        files = {f.name: {'sha256': file_sha256(f), 'bytes': f.stat().st_size} for f in sorted(tmp.iterdir())}
-        manifest = {'step': step, 'config_hash': config_hash(config or {}), 'files': files,
-                    'provenance': provenance or (config or {}).get('provenance', {})}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))      # last: it vouches for the rest
+        with writing(final, 'checkpoint', need):
+            save_file({k: v.detach().contiguous().cpu() for k, v in weights.items()}, str(tmp / 'model.safetensors'))
+            torch.save({'step': step, **(state or {})}, tmp / 'state.pt')
+            (tmp / 'config.json').write_text(json.dumps(config or {}, indent=2, default=str))
+            files = {f.name: {'sha256': file_sha256(f), 'bytes': f.stat().st_size} for f in sorted(tmp.iterdir())}
+            manifest = {'step': step, 'config_hash': config_hash(config or {}), 'files': files,
+                        'provenance': provenance or (config or {}).get('provenance', {})}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))  # last: it vouches for the rest
         for f in tmp.iterdir():
             os.chmod(f, _umask_mode())
         os.chmod(tmp, _umask_mode(0o777))
         if final.exists():
             shutil.rmtree(final)
         os.rename(tmp, final)
-    except (OSError, RuntimeError) as e:       # a full disk: OSError from safetensors, RuntimeError from torch.save
+    except OSError as e:                       # a full disk (named by `writing`) or another I/O error
         shutil.rmtree(tmp, ignore_errors=True)
-        free = shutil.disk_usage(out_dir).free
-        need = sum(v.numel() * v.element_size() for v in weights.values() if torch.is_tensor(v))
-        if not isinstance(e, OSError) and free >= need:
-            raise
-        why = 'no space left' if free < need else (e.strerror or str(e))
-        raise OSError(getattr(e, 'errno', None) or 28, f"could not write checkpoint {final}: {why} "
-                      f"({free / 2**20:.0f} MiB free on that disk); the last good checkpoint is kept. Free space or "
-                      "choose another --out") from e
+        kept = latest_checkpoint(out_dir, quiet=True)
+        raise type(e)(e.errno, f"{e.strerror or e}; the last good checkpoint ({kept.name if kept else 'none'}) is "
+                      "kept") from e
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -122,36 +174,58 @@ def checkpoint_problems(out_dir) -> str:
     "What is wrong with each checkpoint of run folder `out_dir`, for an error message."
     return '; '.join(f'{c.name}: {verify_checkpoint(c) or "intact"}' for c in sorted(Path(out_dir).glob('ckpt-*')))
 
-def latest_checkpoint(out_dir, quiet: bool = False) -> Path | None:
-    """The newest intact checkpoint of run folder `out_dir`: the one `latest` points to, or, when that one is missing
-    or fails its manifest, the newest one that verifies (with a warning naming both). None when there is none."""
-    out_dir = Path(out_dir)
+def _newest_intact(out_dir: Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    "The newest intact checkpoint of a run folder (`latest` first), and the newer ones skipped on the way, with why."
     p = out_dir / 'latest'
     named = out_dir / p.read_text().strip() if p.exists() else None
     tried = []
     for ck in ([named] if named else []) + sorted(out_dir.glob('ckpt-*'), reverse=True):
         if ck in [t for t, _ in tried]:
             continue
-        why = verify_checkpoint(ck)
-        if why is None:
-            if tried and not quiet:
-                warnings.warn(f"{out_dir}: {'; '.join(f'{t.name}: {w}' for t, w in tried)}; "
-                              f"using {ck.name}, the newest intact checkpoint")
-            return ck
+        if (why := verify_checkpoint(ck)) is None:
+            return ck, tried
         tried.append((ck, why))
-    if tried and not quiet:
-        warnings.warn(f"{out_dir}: no intact checkpoint ({'; '.join(f'{t.name}: {w}' for t, w in tried)})")
-    return None
+    return None, tried
 
-def load_checkpoint(path, map_location='cpu') -> tuple[dict, dict, dict]:
-    """Read a checkpoint folder (or a run folder, taking its newest intact checkpoint) -> `(weights, state, config)`.
-    A checkpoint that fails its manifest or cannot be parsed raises an error naming the file and the fallback."""
+def _skipped(tried) -> str:
+    return '; '.join(f'{t.name}: {w}' for t, w in tried)
+
+def latest_checkpoint(out_dir, quiet: bool = False) -> Path | None:
+    """The newest intact checkpoint of run folder `out_dir`: the one `latest` points to, or, when that one is missing
+    or fails its manifest, the newest one that verifies (with a warning naming both). None when there is none. For a
+    run's own writer (`--resume`, pruning); a reader of someone's run goes through `run_checkpoint`."""
+    out_dir = Path(out_dir)
+    ck, tried = _newest_intact(out_dir)
+    if tried and not quiet:
+        warnings.warn(f"{out_dir}: {_skipped(tried)}; " + (f"using {ck.name}, the newest intact checkpoint" if ck
+                                                            else "no intact checkpoint"))
+    return ck
+
+def run_checkpoint(path, allow_fallback: bool = False) -> Path:
+    """The checkpoint folder that `path` names, by the one rule of every reader (evaluate, extract, sample, loading a
+    model): a checkpoint folder is itself; a run folder is the checkpoint its `latest` names. When that one is missing
+    or damaged, the error names it, why, and the newest intact checkpoint, which the caller may pass instead;
+    `allow_fallback=True` takes that one with a warning saying the same."""
     path = Path(path)
-    if (path / 'latest').exists() or (path.is_dir() and any(path.glob('ckpt-*'))):
-        run, path = path, latest_checkpoint(path, quiet=True)
-        if path is None and any(run.glob('ckpt-*')):
-            raise ValueError(f"no intact checkpoint in {run}: {checkpoint_problems(run)}")
-    if path is None or not (path / 'model.safetensors').exists():
+    if (path / 'model.safetensors').exists() or not ((path / 'latest').exists() or any(path.glob('ckpt-*'))):
+        return path                                               # a checkpoint folder (or nothing: the caller says)
+    ck, tried = _newest_intact(path)
+    if ck is None:
+        raise ValueError(f"no intact checkpoint in {path}: {checkpoint_problems(path)}")
+    if tried:
+        msg = f"{path}: its newest checkpoint is unusable ({_skipped(tried)}); the newest intact one is {ck}"
+        if not allow_fallback:
+            raise ValueError(f"{msg}. To use it, pass that checkpoint folder instead of the run folder; or re-run the "
+                             "job that wrote the run")
+        warnings.warn(f"{msg}: using it")
+    return ck
+
+def load_checkpoint(path, map_location='cpu', allow_fallback: bool = False) -> tuple[dict, dict, dict]:
+    """Read a checkpoint folder (or a run folder: its `latest`, by `run_checkpoint`'s rule) -> `(weights, state,
+    config)`. A checkpoint that fails its manifest or cannot be parsed raises an error naming the file and the
+    fallback."""
+    path = run_checkpoint(path, allow_fallback)
+    if not (path / 'model.safetensors').exists():
         raise FileNotFoundError(
             f"no checkpoint at {path}: expected a folder with model.safetensors (or a run folder with a 'latest' file)"
         )
@@ -189,11 +263,10 @@ def file_lock(path):
         yield
 
 # %% ../../nbs/00c_core_checkpoints.ipynb #4387fc00
-def checkpoint_id(path) -> dict:
-    "Which checkpoint `path` (a checkpoint or run folder) is: its folder and the SHA-256 of its weights."
-    path = Path(path)
-    if not (path / 'model.safetensors').exists():
-        path = latest_checkpoint(path, quiet=True) or path
+def checkpoint_id(path, allow_fallback: bool = False) -> dict:
+    """Which checkpoint `path` (a checkpoint or run folder, by `run_checkpoint`'s rule) is: its folder and the SHA-256
+    of its weights."""
+    path = run_checkpoint(path, allow_fallback)
     if not (path / 'model.safetensors').exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
     man = path / MANIFEST
@@ -215,14 +288,30 @@ def same_checkpoint(expected: dict | None, path, what: str, flag: str, allow: bo
             raise ValueError(msg)
         warnings.warn(msg)
 
+def recover_output(out) -> str | None:
+    """Undo what a job killed inside `publish_output` left: the earlier output moved aside to `.tmp-old-<name>` and
+    `out` missing (killed between the two renames) is moved back; a leftover `.tmp-old-<name>` beside a published
+    `out` (killed before its removal) is deleted. Returns what was done, or None."""
+    out = Path(out)
+    old = out.parent / f'.tmp-old-{out.name}'
+    if not old.exists():
+        return None
+    if out.exists():
+        shutil.rmtree(old)
+        return f'removed {old}, left by a job killed after publishing {out}'
+    os.rename(old, out)
+    return f'restored the earlier output {out} from {old} (a job was killed while replacing it)'
+
 def output_folder(out, marker: str, create: bool = True) -> Path:
     """A fresh temporary folder for a job's outputs, to be moved to `out` by `publish_output`. `out` must be new,
-    empty, or an earlier output of the same job (it holds `marker`). `create=False` (the other processes of a
-    multi-process job) only returns its path."""
+    empty, or an earlier output of the same job (it holds `marker`); what a killed swap left is put right first
+    (`recover_output`). `create=False` (the other processes of a multi-process job) only returns its path."""
     out = Path(out)
     tmp = out.parent / f'.tmp-{out.name}'
     if not create:
         return tmp
+    if done := recover_output(out):
+        warnings.warn(done)
     if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / marker).exists())):
         raise FileExistsError(f"--out {out} exists and is not an output of this job (no {marker} in it): "
                               "choose a new or empty folder")
@@ -232,8 +321,11 @@ def output_folder(out, marker: str, create: bool = True) -> Path:
     return tmp
 
 def publish_output(tmp: Path, out) -> Path:
-    "Move the finished output folder `tmp` to `out`, replacing an earlier output there."
+    """Move the finished output folder `tmp` to `out`, replacing an earlier output there: two renames (the old output
+    aside, the new one in), then the old one removed. A kill between them leaves the old output aside, which the next
+    `output_folder` or `recover_output` puts back."""
     out = Path(out)
+    recover_output(out)
     if out.exists():
         old = out.parent / f'.tmp-old-{out.name}'
         shutil.rmtree(old, ignore_errors=True)
@@ -243,6 +335,69 @@ def publish_output(tmp: Path, out) -> Path:
     else:
         os.rename(tmp, out)
     return out
+
+# %% ../../nbs/00c_core_checkpoints.ipynb #5bb9672c
+class Pretrained:
+    """Mixin for a module built from one dataclass config `self.cfg` (class `config_class`): `save_pretrained(folder)`,
+    `from_pretrained(folder or Hub repo)`, `push_to_hub(repo_id)`. A subclass may narrow what is saved
+    (`pretrained_state`), add facts to the config file (`pretrained_extra`) and check them on loading
+    (`build_pretrained`, `load_pretrained_state`)."""
+    config_class = None
+    def pretrained_state(self) -> dict:
+        return self.state_dict()
+    def pretrained_extra(self) -> dict:
+        return {}
+    @classmethod
+    def build_pretrained(cls, cfg, extra: dict):
+        return cls(cfg)
+    def load_pretrained_state(self, sd: dict, source) -> None:
+        self.load_state_dict(sd)
+
+    def save_pretrained(self, folder) -> Path:
+        """Write `folder/config.json` and `folder/model.safetensors` (a new folder, or one this method wrote: it is
+        replaced whole, never half-written)."""
+        folder = Path(folder)
+        sd = {k: v.detach().contiguous().cpu() for k, v in self.pretrained_state().items()}
+        tmp = output_folder(folder, 'config.json')
+        with writing(folder, 'model', tensor_bytes(sd)):
+            save_file(sd, str(tmp / 'model.safetensors'))
+        atomic_write_text(tmp / 'config.json', json.dumps(
+            {'class': type(self).__name__, 'config': asdict(self.cfg), **self.pretrained_extra()}, indent=1))
+        return publish_output(tmp, folder)
+
+    @classmethod
+    def from_pretrained(cls, name, revision: str | None = None, cache_dir=None):
+        """The model saved by `save_pretrained` in folder `name`, or in the Hugging Face Hub repository `name`
+        (downloaded once into the Hub's cache), in eval mode."""
+        folder = Path(name)
+        if not folder.is_dir():
+            try:
+                from huggingface_hub import snapshot_download
+                folder = Path(snapshot_download(str(name), revision=revision, cache_dir=cache_dir,
+                                                allow_patterns=['config.json', 'model.safetensors']))
+            except Exception as e:
+                raise FileNotFoundError(f"{name} is not a folder, and the Hub repository {name!r} could not be "
+                                        f"fetched ({type(e).__name__}: {str(e)[:200]})") from e
+        if not (folder / 'config.json').is_file() or not (folder / 'model.safetensors').is_file():
+            raise FileNotFoundError(f"{folder} holds no config.json and model.safetensors: not a save_pretrained folder")
+        saved = json.loads((folder / 'config.json').read_text())
+        if saved.get('class') != cls.__name__:
+            raise ValueError(f"{folder} holds a {saved.get('class')}, not a {cls.__name__}: "
+                             f"load it with {saved.get('class')}.from_pretrained")
+        model = cls.build_pretrained(config_from_dict(cls.config_class, saved['config']), saved)
+        model.load_pretrained_state(load_file(str(folder / 'model.safetensors')), folder)
+        return model.eval()
+
+    def push_to_hub(self, repo_id: str, private: bool = False, token: str | None = None,
+                    commit_message: str = 'Upload with gae_nb'):
+        "Upload the `save_pretrained` folder to the Hub repository `repo_id` (created if needed)."
+        from huggingface_hub import HfApi
+        api = HfApi(token=token)
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        with tempfile.TemporaryDirectory() as d:
+            self.save_pretrained(Path(d) / 'model')
+            return api.upload_folder(repo_id=repo_id, folder_path=str(Path(d) / 'model'),
+                                     commit_message=commit_message)
 
 # %% ../../nbs/00c_core_checkpoints.ipynb #2fc59be0
 def strip_prefix(weights: dict, prefix: str) -> dict:

@@ -9,11 +9,12 @@ import numpy as np
 import torch
 import torchvision.utils as vutils
 from PIL import Image
+from .checkpoints import writing
 
 
 # %% auto #0
-__all__ = ['img_to_tensor', 'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid', 'show_images',
-           'to_rgb']
+__all__ = ['img_to_tensor', 'tensor_to_img', 'read_image', 'check_images', 'image_grid', 'save_image_grid', 'save_figure',
+           'show_images', 'to_rgb']
 
 # %% ../../nbs/00b_core_images.ipynb #18b37506
 def img_to_tensor(img) -> torch.Tensor:
@@ -81,8 +82,16 @@ def save_image_grid(x: torch.Tensor, path, nrow: int = 8) -> Path:
     "Save `image_grid(x)` as a PNG at `path` (parent folders are created)."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(image_grid(x, nrow)).save(path)
+    g = image_grid(x, nrow)
+    with writing(path, 'image grid', g.nbytes):               # a full disk named with the free MiB
+        Image.fromarray(g).save(path)
     return path
+
+def save_figure(fig, path, dpi: int = 100) -> Path:
+    "Write a matplotlib figure to `path`; a full disk is named with the free MiB, as every write of gae_nb."
+    with writing(path, 'figure'):
+        fig.savefig(path, dpi=dpi)
+    return Path(path)
 
 def show_images(x: torch.Tensor, nrow: int = 8, title: str | None = None, ax=None, scale: float = 1.0):
     "Show a batch in [-1, 1] as a matplotlib grid; returns the axis."

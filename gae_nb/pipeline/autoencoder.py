@@ -10,7 +10,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch
 from torch.utils.data import Dataset
-from ..core import seed_everything, latest_checkpoint, save_image_grid, checkpoint_id, default_device
+from ..core import seed_everything, latest_checkpoint, save_image_grid, save_figure, checkpoint_id, default_device
 from ..data import DataConfig
 from ..training import LoopConfig, Adversary, fit_loop, speed_up, wants_compile
 from ..backbones import features_of
@@ -174,7 +174,7 @@ def report(
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
         fig.tight_layout()
-        fig.savefig(out / 'loss.png', dpi=100)
+        save_figure(fig, out / 'loss.png')
         plt.close(fig)
     (out / 'metrics.json').write_text(json.dumps(res, indent=2))
     return res

@@ -10,7 +10,7 @@ from typing import Literal, get_args
 import numpy as np
 import torch
 from PIL import Image
-from ..core import tensor_to_img, autocast, PRECISIONS, Precision
+from ..core import tensor_to_img, autocast, PRECISIONS, Precision, writing
 from ..transport import sample_ode, sample_sde
 
 # %% auto #0
@@ -63,11 +63,13 @@ def write_samples(images: torch.Tensor, out, start: int = 0) -> None:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for i, im in enumerate(tensor_to_img(images)):
-        Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im).save(out / f'{start + i:06d}.png')
+        with writing(out / f'{start + i:06d}.png', 'sample', im.nbytes):
+            Image.fromarray(im[..., 0] if im.shape[-1] == 1 else im).save(out / f'{start + i:06d}.png')
 
 def save_npz(images: torch.Tensor, path) -> None:
     "ADM-evaluator batch: arr_0 uint8 (N, H, W, C)."
-    np.savez(path, arr_0=tensor_to_img(images))
+    with writing(path, 'samples', images.numel()):
+        np.savez(path, arr_0=tensor_to_img(images))
 
 # %% ../../nbs/34_sample.ipynb #3ac6cc14
 @dataclass

@@ -11,7 +11,7 @@ import torch
 from accelerate import Accelerator
 from safetensors.torch import load_file, save_file
 from tqdm.auto import tqdm
-from ..core import output_folder, publish_output, autocast, PRECISIONS, Precision
+from ..core import output_folder, publish_output, autocast, PRECISIONS, Precision, writing, tensor_bytes
 
 # %% auto #0
 __all__ = ['extract_latents', 'ExtractData', 'ExtractConfig']
@@ -37,7 +37,8 @@ def extract_latents(model, dataset, out, batch_size: int = 256, shard_size: int 
             return
         t = {k: torch.cat(v).contiguous() for k, v in buf.items()}
         tmp = out / f'.tmp-latents_rank{acc.process_index:02d}_shard{shard:03d}.safetensors'
-        save_file(t, str(tmp))
+        with writing(tmp, 'latent shard', tensor_bytes(t)):
+            save_file(t, str(tmp))
         tmp.rename(out / tmp.name[5:])
         shard += 1
         buf = {k: [] for k in buf}

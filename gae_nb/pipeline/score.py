@@ -9,7 +9,7 @@ from typing import Literal
 from dataclasses import dataclass
 from pathlib import Path
 import torch
-from ..core import resolve_precision, batched, default_device, device_of, Precision
+from ..core import resolve_precision, batched, default_device, device_of, Precision, save_figure
 from ..autoencoder import GAE, encode_mu
 from ..metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
                             CLASSIFIER_DATA, inception_score, precision_recall, linear_probe, noise_robustness,
@@ -39,7 +39,7 @@ def _plot_robustness(rows: list, label: str, path) -> None:
     plot_noise_robustness({'model': rows}, 'fd', axs[1])
     axs[1].set_ylabel(label)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    save_figure(fig, path)
     plt.close(fig)
 
 @torch.no_grad()
