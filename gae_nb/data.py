@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #78ff34f2
 from __future__ import annotations
-import gzip, hashlib, json
+import gzip, hashlib, json, shutil, urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -14,12 +14,13 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 from safetensors.torch import load_file
-from .core import img_to_tensor, read_image
+from .core import img_to_tensor, read_image, cache_root
 
 # %% auto #0
-__all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'PHOTOS', 'ImageDataset', 'fit_images', 'register_dataset',
-           'get_dataset', 'read_idx', 'fashion_mnist', 'photos', 'cifar10', 'adm_center_crop', 'FolderDataset',
-           'imagefolder', 'DataConfig', 'run_data', 'load_latent_stats', 'LatentDataset', 'load_samples']
+__all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_URL', 'FASHION_MNIST_MD5', 'PHOTOS',
+           'ImageDataset', 'fit_images', 'register_dataset', 'get_dataset', 'read_idx', 'download_fashion_mnist',
+           'fashion_mnist', 'photos', 'cifar10', 'adm_center_crop', 'FolderDataset', 'imagefolder', 'DataConfig',
+           'run_data', 'load_latent_stats', 'LatentDataset', 'load_samples']
 
 # %% ../nbs/01_data.ipynb #9902822d
 class ImageDataset(Dataset):
@@ -110,24 +111,65 @@ def read_idx(path) -> np.ndarray:
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], 'big') for i in range(ndim)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
+# the publishers' mirror and the MD5 sums they publish for the four files (Zalando's README;
+# torchvision checks the same sums)
+FASHION_MNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'
+FASHION_MNIST_MD5 = {'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88bf0d',
+                     'train-labels-idx1-ubyte.gz': '25c81989df183df01b3e8a0aad5dffbe',
+                     't10k-images-idx3-ubyte.gz': 'bef4ecab320f06d8554ea6380940ec79',
+                     't10k-labels-idx1-ubyte.gz': 'bb300cfdad3c16e7a12a480ee83cd310'}
+
+def _md5(path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, 'rb') as f:
+        while b := f.read(1 << 20):
+            h.update(b)
+    return h.hexdigest()
+
+def download_fashion_mnist(dest=None, url: str = FASHION_MNIST_URL, md5: dict | None = None,
+                           timeout: float = 60) -> Path:
+    """Download the four Fashion-MNIST files into `dest` (default: the user cache, `~/.cache/gae_nb/fashion_mnist`),
+    each checked against its published MD5 before it is kept; files already there and intact are not fetched again.
+    A file that fails its check is deleted and named, with the sum it had and the one expected."""
+    dest, md5 = Path(dest or cache_root() / 'fashion_mnist'), md5 or FASHION_MNIST_MD5
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, want in md5.items():
+        f = dest / name
+        if f.exists() and _md5(f) == want:
+            continue
+        tmp = dest / f'.tmp-{name}'
+        try:
+            with urllib.request.urlopen(url + name, timeout=timeout) as r, open(tmp, 'wb') as out:
+                shutil.copyfileobj(r, out)
+        except OSError as e:                                       # URLError, timeouts, a refused connection
+            tmp.unlink(missing_ok=True)
+            raise ConnectionError(f"could not download {url + name} ({e}): offline? Install the data with "
+                                  "`apt-get install -y dataset-fashion-mnist`, or copy the four files into "
+                                  f"{dest}") from e
+        if (got := _md5(tmp)) != want:
+            tmp.unlink()
+            raise ValueError(f"{url + name} arrived with MD5 {got}, not the published {want}: a corrupted or altered "
+                             "download, not kept. Try again (or another mirror: url=...)")
+        tmp.rename(f)
+    return dest
+
 def _find_fashion_mnist(root, download):
     """Folder holding the four Fashion-MNIST IDX files: in `root` when given (never another copy instead), else the
-    Debian path, else torchvision's download."""
-    for d in [Path(root), Path(root) / 'FashionMNIST' / 'raw'] if root else [FASHION_MNIST_DIR]:
+    Debian path, else the user cache (a verified earlier download), else a verified download with `download`."""
+    cached = cache_root() / 'fashion_mnist'
+    for d in [Path(root), Path(root) / 'FashionMNIST' / 'raw'] if root else [FASHION_MNIST_DIR, cached]:
         if (d / 'train-images-idx3-ubyte.gz').exists():
             return d
     if root and not download:
         raise FileNotFoundError(f"Fashion-MNIST not found in {root} (nor {root}/FashionMNIST/raw): fix the data root, "
                                 "or leave it unset to use the system copy")
     if download:
-        from torchvision.datasets import FashionMNIST
-        r = Path(root or Path.home() / '.cache' / 'gae_nb')
-        FashionMNIST(r, train=True, download=True)
-        return r / 'FashionMNIST' / 'raw'
+        return download_fashion_mnist(root)
     raise FileNotFoundError(
-        f"Fashion-MNIST not found (looked in {root or '-'} and {FASHION_MNIST_DIR}). Install it offline with "
-        "`apt-get install -y dataset-fashion-mnist` (as root), or pass download=True (needs internet) to fetch it "
-        "with torchvision."
+        f"Fashion-MNIST not found (looked in {root or '-'}, {FASHION_MNIST_DIR} and {cached}). Install it offline with "
+        "`apt-get install -y dataset-fashion-mnist` (as root), or download it once into the user cache, checked "
+        "against the published checksums: python -c 'import gae_nb.data as d; d.download_fashion_mnist()' (or pass "
+        "download=True in Python); every job then finds it there."
     )
 
 @register_dataset('fashion_mnist')
