@@ -379,7 +379,8 @@ class Pretrained:
                 raise FileNotFoundError(f"{name} is not a folder, and the Hub repository {name!r} could not be "
                                         f"fetched ({type(e).__name__}: {str(e)[:200]})") from e
         if not (folder / 'config.json').is_file() or not (folder / 'model.safetensors').is_file():
-            raise FileNotFoundError(f"{folder} holds no config.json and model.safetensors: not a save_pretrained folder")
+            raise FileNotFoundError(f"{folder} holds no config.json and model.safetensors: not a save_pretrained "
+                                    "folder")
         saved = json.loads((folder / 'config.json').read_text())
         if saved.get('class') != cls.__name__:
             raise ValueError(f"{folder} holds a {saved.get('class')}, not a {cls.__name__}: "
