@@ -41,10 +41,9 @@ def main():
         now = {'packages': packages(venv), 'mb': mb(site_packages(venv))}
         step = {'install': name, 'packages_added': now['packages'] - prev['packages'],
                 'mb_added': round(now['mb'] - prev['mb'], 1), 'seconds': round(time.time() - t0)}
-        if name == 'core':
+        if name == 'core':                                 # PyTorch's CUDA libraries and Triton, what a CPU wheel drops
             sp = site_packages(venv)
-            step['mb_cuda_and_triton'] = round(sum(mb(p) for p in sp.glob('nvidia*')) + mb(sp / 'triton'), 1) \
-                if (sp / 'triton').exists() else round(sum(mb(p) for p in sp.glob('nvidia*')), 1)
+            step['mb_cuda_and_triton'] = round(sum(mb(p) for p in [*sp.glob('nvidia*'), *sp.glob('triton')]), 1)
         steps.append(step)
         print(step, flush=True)
         prev = now

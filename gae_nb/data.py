@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from PIL import Image
 from torch.utils.data import Dataset
 from safetensors.torch import load_file
-from .core import img_to_tensor, read_image, cache_root
+from .core import img_to_tensor, read_image, cache_root, file_sha256
 
 # %% auto #0
 __all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_URL', 'FASHION_MNIST_MD5', 'PHOTOS',
@@ -119,13 +119,6 @@ FASHION_MNIST_MD5 = {'train-images-idx3-ubyte.gz': '8d4fb7e6c68d591d4c3dfef9ec88
                      't10k-images-idx3-ubyte.gz': 'bef4ecab320f06d8554ea6380940ec79',
                      't10k-labels-idx1-ubyte.gz': 'bb300cfdad3c16e7a12a480ee83cd310'}
 
-def _md5(path) -> str:
-    h = hashlib.md5(usedforsecurity=False)
-    with open(path, 'rb') as f:
-        while b := f.read(1 << 20):
-            h.update(b)
-    return h.hexdigest()
-
 def download_fashion_mnist(dest=None, url: str = FASHION_MNIST_URL, md5: dict | None = None,
                            timeout: float = 60) -> Path:
     """Download the four Fashion-MNIST files into `dest` (default: the user cache, `~/.cache/gae_nb/fashion_mnist`),
@@ -135,7 +128,7 @@ def download_fashion_mnist(dest=None, url: str = FASHION_MNIST_URL, md5: dict | 
     dest.mkdir(parents=True, exist_ok=True)
     for name, want in md5.items():
         f = dest / name
-        if f.exists() and _md5(f) == want:
+        if f.exists() and file_sha256(f, algorithm='md5') == want:
             continue
         tmp = dest / f'.tmp-{name}'
         try:
@@ -146,7 +139,7 @@ def download_fashion_mnist(dest=None, url: str = FASHION_MNIST_URL, md5: dict | 
             raise ConnectionError(f"could not download {url + name} ({e}): offline? Install the data with "
                                   "`apt-get install -y dataset-fashion-mnist`, or copy the four files into "
                                   f"{dest}") from e
-        if (got := _md5(tmp)) != want:
+        if (got := file_sha256(tmp, algorithm='md5')) != want:
             tmp.unlink()
             raise ValueError(f"{url + name} arrived with MD5 {got}, not the published {want}: a corrupted or altered "
                              "download, not kept. Try again (or another mirror: url=...)")

@@ -92,9 +92,9 @@ def atomic_write_text(path: Path, text: str):
         Path(tmp).unlink(missing_ok=True)
         raise
 
-def file_sha256(path, chunk: int = 1 << 22) -> str:
-    "SHA-256 of a file, read in chunks."
-    h = hashlib.sha256()
+def file_sha256(path, chunk: int = 1 << 22, algorithm: str = 'sha256') -> str:
+    "SHA-256 of a file (or another `hashlib` algorithm's digest, e.g. a download's published MD5), read in chunks."
+    h = hashlib.new(algorithm, usedforsecurity=False)
     with open(path, 'rb') as f:
         while b := f.read(chunk):
             h.update(b)
@@ -323,9 +323,8 @@ def output_folder(out, marker: str, create: bool = True) -> Path:
 def publish_output(tmp: Path, out) -> Path:
     """Move the finished output folder `tmp` to `out`, replacing an earlier output there: two renames (the old output
     aside, the new one in), then the old one removed. A kill between them leaves the old output aside, which the next
-    `output_folder` or `recover_output` puts back."""
+    `output_folder` (every job's first step) puts back through `recover_output`."""
     out = Path(out)
-    recover_output(out)
     if out.exists():
         old = out.parent / f'.tmp-old-{out.name}'
         shutil.rmtree(old, ignore_errors=True)
