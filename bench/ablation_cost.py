@@ -19,7 +19,8 @@ import argparse, json, tempfile, time
 from pathlib import Path
 from gae_nb.core import machine_info, set_threads
 from gae_nb.hub import laptop_gae, laptop_recipe
-from gae_nb.ablations import TABLES, score_autoencoder, held_out_reference, dit_scores
+from gae_nb.ablations import TABLES, NOISE_SIGMAS, held_out_reference, dit_scores
+from gae_nb.pipeline.score import score_autoencoder
 from gae_nb.metrics import get_extractor
 
 
@@ -53,7 +54,7 @@ def main():
           'autoencoder': json.loads((run / 'DONE.json').read_text())['seconds']}
     t = time.time()
     train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
-    score_autoencoder(model, train_ds, val_ds, get_extractor('effnet_lite0', input_size=128)[1], 'laptop', 0)
+    score_autoencoder(model, train_ds, val_ds, {'rfd': get_extractor('effnet_lite0', input_size=128)[1]}, NOISE_SIGMAS)
     st['scoring'] = time.time() - t
     t = time.time()
     dit_scores(model, cfg, run, 0, held_out_reference(cfg), last_only=True)

@@ -13,10 +13,10 @@ from .core import (override, changes_between, parse_cli, batched, latest_checkpo
                          resolve_precision, atomic_write_text, save_figure)
 from .data import LatentDataset, get_dataset
 from .dit import load_dit
-from .autoencoder import encode_mu
 from .teachers import SemanticTeacher, teacher_latents
-from .metrics import (get_extractor, extract, FeatureStats, fd_from_stats, precision_recall, noise_robustness,
-                            linear_probe, LP_PROTOCOLS, CLASSIFIER_DATA)
+from .metrics import (get_extractor, extract, FeatureStats, fd_from_stats, precision_recall, linear_probe,
+                            LP_PROTOCOLS, CLASSIFIER_DATA)
+from .pipeline.score import AEScores, score_autoencoder, probes
 from .pipeline.teacher import run_features
 from .pipeline.latents import extract_latents
 from .pipeline.dit import fit_dit
@@ -28,11 +28,11 @@ from .hub import laptop_recipe, laptop_gae, cached_teacher, cache_root, config_k
 # %% auto #0
 __all__ = ['METRICS', 'PAPER_ALIAS', 'GEN_METRICS', 'NOISE_SIGMAS', 'PAPER_REF', 'TABLES', 'Q_LEVEL', 'TableChoice',
            'SUITE_METRICS', 'GENERATION_ARMS', 'GEN_DIT', 'GEN_SAMPLING', 'Arm', 'AblationTable', 'paper_value',
-           'score_autoencoder', 'probes', 'spread', 'welch', 'bh_q', 'seeds_for_power', 'verdict', 'runs_cost',
-           'summarize', 'mean_std', 'fmt_p', 'fmt_verdict', 'fmt_diff', 'markdown_table', 'plot_table', 'test_split',
-           'judge_for', 'Suite', 'run_table', 'table_markdown', 'AblationJob', 'main', 'restate', 'suite_rows',
-           'suite_table', 'probe_table', 'GenArm', 'sample_scores', 'sample_scores_all', 'steps_to', 'convergence',
-           'generation_table', 'held_out_reference', 'real_floor', 'dit_scores', 'generation_ablation']
+           'arm_row', 'spread', 'welch', 'bh_q', 'seeds_for_power', 'verdict', 'runs_cost', 'summarize', 'mean_std',
+           'fmt_p', 'fmt_verdict', 'fmt_diff', 'markdown_table', 'plot_table', 'test_split', 'judge_for', 'Suite',
+           'run_table', 'table_markdown', 'AblationJob', 'main', 'restate', 'suite_rows', 'suite_table', 'probe_table',
+           'GenArm', 'sample_scores', 'sample_scores_all', 'steps_to', 'convergence', 'generation_table',
+           'held_out_reference', 'real_floor', 'dit_scores', 'generation_ablation']
 
 # %% ../nbs/45_ablations.ipynb #94c40f23
 @dataclass
@@ -183,47 +183,12 @@ TABLES = {t.key: t for t in [
 ]}
 
 # %% ../nbs/45_ablations.ipynb #e4356af8
-@torch.no_grad()
-def score_autoencoder(model, train_ds, val_ds, extractor=None, probe: str = 'laptop', seed: int = 0,
-                      sigmas=NOISE_SIGMAS, judge=None, test_ds=None) -> dict:
-    """Held-out PSNR/SSIM of the clean decode; rFD in the `judge`'s and the `extractor`'s feature spaces (the
-    reconstructions' features against the images', each when given); the mean PSNR under latent noise over `sigmas`
-    (the area under Fig. 4's curve divided by its width); and, when the data have labels, linear probes of mu trained
-    on up to 10k training images: `lp` (flatten, scored on `val_ds`), and with `test_ds` (the full test split)
-    `lp_flatten` and `lp_gap` under the `probe` protocol, `lp_flatten_paper` and `lp_gap_paper` under Appendix I's."""
-    model.eval()
-    x, y = val_ds.batch(range(len(val_ds)))
-    rows = noise_robustness(model, x, sigmas)
-    s, p = torch.tensor([r['sigma'] for r in rows]), torch.tensor([r['psnr'] for r in rows])
-    out = {'psnr': rows[0]['psnr'], 'ssim': rows[0]['ssim'],
-           'noise_psnr': (torch.trapezoid(p, s) / (s[-1] - s[0])).item() if len(s) > 1 else p[0].item()}
-    rec = batched(model.decode, encode_mu(model, x), 256).clamp(-1, 1) if extractor or judge else None
-    for key, net in (('rfd_judge', judge), ('rfd', extractor)):
-        if net is not None:
-            real, fake = FeatureStats().update(extract(net, x)[0]), FeatureStats().update(extract(net, rec)[0])
-            out[key] = fd_from_stats(real, fake)
-    if (y >= 0).all():
-        tx, ty = train_ds.batch(range(min(len(train_ds), 10_000)))
-        zt = encode_mu(model, tx)
-        out['lp'] = 100 * linear_probe(zt, ty, encode_mu(model, x), y, 'flatten', seed=seed,
-                                       **LP_PROTOCOLS[probe])['top1']
-        if test_ds is not None:
-            xs, ys = test_ds.batch(range(len(test_ds)))
-            zs = torch.cat([encode_mu(model, xs[i:i + 2000]) for i in range(0, len(xs), 2000)])
-            out.update(probes(zt, ty, zs, ys, probe, seed))
-    return out
-
-def probes(train_f, train_y, test_f, test_y, protocol: str = 'laptop', seed: int = 0, prefix: str = 'lp') -> dict:
-    """Table 14's two probes of features (B, C, h, w): `flatten` (position and content) and `gap` (global average
-    pooled: content only), under `protocol` and, when it is another, also under Appendix I's (`_paper` keys);
-    top-1 %."""
-    out = {}
-    for proto in dict.fromkeys((protocol, 'paper')):
-        tail = '' if proto == protocol else '_paper'
-        for mode in ('flatten', 'gap'):
-            out[f'{prefix}_{mode}{tail}'] = 100 * linear_probe(train_f, train_y, test_f, test_y, mode, seed=seed,
-                                                               **LP_PROTOCOLS[proto])['top1']
-    return out
+def arm_row(s: AEScores) -> dict:
+    """The metrics an ablation run saves, from `pipeline.score.score_autoencoder`'s scores: psnr, ssim, noise_psnr
+    (the mean PSNR under latent noise over `NOISE_SIGMAS`), rfd_judge and rfd (the judge's and EfficientNet-Lite0's
+    rFD, each when scored), lp (flatten probe on the held-out images) and Table 14's probes on the test split; %."""
+    return {'psnr': s.psnr, 'ssim': s.ssim, 'noise_psnr': s.noise_psnr, **s.rfd,
+            **({'lp': s.lp} if s.lp is not None else {}), **s.probes}
 
 def spread(v: list) -> dict:
     "Mean, sample standard deviation (0 for one value) and count of a metric's values over seeds."
@@ -415,8 +380,10 @@ def _ae_arm(table, arm, seed: int, suite: Suite, generation: dict | None = None)
                                  {**table.teacher_changes, **suite.teacher_changes, **arm.teacher}, quick, cache,
                                  suite.progress)
     train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
-    score = score_autoencoder(model, train_ds, val_ds, suite.extractor, probe, seed, judge=judge_for(cfg.data.name),
-                              test_ds=test_split(cfg.data, cfg.model.image_size, cfg.model.in_chans, quick))
+    score = arm_row(score_autoencoder(model, train_ds, val_ds, {'rfd_judge': judge_for(cfg.data.name),
+                                                               'rfd': suite.extractor}, NOISE_SIGMAS, probe=probe,
+                                      seed=seed, test_ds=test_split(cfg.data, cfg.model.image_size,
+                                                                    cfg.model.in_chans, quick)))
     if generation is not None:                                # {}: the defaults
         o = generation
         ref = held_out_reference(cfg, o.get('n_ref', 1000))

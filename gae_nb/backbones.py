@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_backbones.ipynb #f636466e
 from __future__ import annotations
-import json, os, warnings
+import json, warnings
 from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
@@ -15,12 +15,12 @@ from .core import (autocast, default_device, to_rgb, resolve_precision, in_test,
                          file_sha256, atomic_write_text, writing, tensor_bytes)
 from .data import DataConfig, get_dataset
 from .layers import Frozen
-from .training import LoopConfig, Step, fit_loop
+from .training import LoopConfig, Step, FitResult, fit_loop
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MAE_LAPTOP', 'MAE_LAPTOP_QUICK', 'VFMS', 'JUDGE_FASHION', 'JUDGE_FASHION_QUICK',
            'VFM', 'DINOv2', 'MAE', 'efficientnet_lite0', 'EfficientNetLite0', 'mae_encoder', 'MaskedAutoencoder',
-           'pretrain_mae', 'mae_laptop_weights', 'LaptopMAE', 'get_vfm', 'vfm_dim', 'vfm_id',
+           'mae_laptop_dir', 'mae_laptop_weights', 'LaptopMAE', 'get_vfm', 'vfm_dim', 'vfm_id',
            'EfficientNetLite0Classifier', 'InceptionFID', 'get_lpips', 'JudgeNet', 'train_judge', 'judge_accuracy',
            'judge_weights', 'FashionJudge', 'compute_features', 'cached_features', 'features_of']
 
@@ -212,37 +212,20 @@ class MaskedAutoencoder(nn.Module):
         return (((pred - target) ** 2).mean(-1) * hidden).sum() / hidden.sum()
 
 # %% ../nbs/10_backbones.ipynb #17e10763
-def pretrain_mae(r: dict, out, progress: bool = True) -> dict:
-    "Pretrain `MaskedAutoencoder(r)` on the training images of `r['data']` with the library's loop; resumes from `out`."
-    images = DataConfig(r['data'], n_train=r['n_train']).datasets(r['image_size'], 1, r['seed'])[0]
-    cfg = LoopConfig(steps=r['steps'], batch_size=r['batch_size'], lr=r['lr'], warmup_steps=r['warmup_steps'],
-                     betas=(0.9, 0.95), seed=r['seed'], compile='off', log_every=max(1, r['steps'] // 30),
-                     ckpt_every=max(1, r['steps'] // 3), keep_ckpts=1)
-    def loss_fn(model, batch, step):
-        l = model(batch[0])
-        return Step(l, {'masked_mse': l})
-    torch.manual_seed(r['seed'])
-    return fit_loop(MaskedAutoencoder(r), loss_fn, images, cfg, out, arch=r, config={'mae': r}, resume=True,
-                    progress=progress, desc='pretrain laptop MAE')
-
-def mae_laptop_weights(recipe: dict | None = None, cache=None, progress: bool | None = None) -> Path:
-    """The laptop MAE encoder's weights (safetensors), pretrained once into the model cache with `recipe` (default
-    `MAE_LAPTOP`, or `MAE_LAPTOP_QUICK` under test): a few minutes on 2 CPU cores the first time."""
+def mae_laptop_dir(recipe: dict | None = None, cache=None) -> Path:
+    """Where the MAE stage (`pipeline.teacher.pretrain_laptop_mae`) keeps the laptop MAE pretrained with `recipe`
+    (default `MAE_LAPTOP`, `MAE_LAPTOP_QUICK` under test) in the model cache."""
     r = recipe or (MAE_LAPTOP_QUICK if in_test() else MAE_LAPTOP)
-    progress = not in_test() if progress is None else progress
-    out = cache_root(cache) / 'backbones' / f'mae_laptop_{config_hash(r)[:12]}'
-    w = out / 'encoder.safetensors'
-    with file_lock(out.parent / f'{out.name}.lock'):
-        if not w.exists():
-            if int(os.environ.get('WORLD_SIZE', 1)) > 1:                  # one process would wait on the other's lock
-                raise RuntimeError("the laptop MAE is not pretrained yet: pretrain it once in a single process "
-                                   "(python -c 'from gae_nb.backbones import mae_laptop_weights; "
-                                   "mae_laptop_weights()'), then launch the multi-process job")
-            m = pretrain_mae(r, out, progress)['model']
-            tmp = out / '.tmp-encoder.safetensors'
-            save_file({k: v.contiguous() for k, v in m.encoder.state_dict().items()}, str(tmp))
-            tmp.replace(w)                                          # atomic: a killed write leaves no half file
-            (out / 'recipe.json').write_text(json.dumps(r, indent=1))
+    return cache_root(cache) / 'backbones' / f'mae_laptop_{config_hash(r)[:12]}'
+
+def mae_laptop_weights(recipe: dict | None = None, cache=None) -> Path:
+    """The laptop MAE encoder's weights (safetensors) in the model cache. A stage of its own makes them
+    (`pipeline.teacher.pretrain_laptop_mae`, once, a few minutes on 2 CPU cores); loading the MAE never trains."""
+    w = mae_laptop_dir(recipe, cache) / 'encoder.safetensors'
+    if not w.is_file():
+        raise FileNotFoundError(f"the laptop MAE is not pretrained yet ({w} is missing): run its stage once, python -c "
+                                "'from gae_nb.pipeline.teacher import pretrain_laptop_mae; pretrain_laptop_mae()' "
+                                "(training a teacher on it, or the ablations, do it for you), or pass weights=")
     return w
 
 class LaptopMAE(VFM):
@@ -254,8 +237,8 @@ class LaptopMAE(VFM):
         super().__init__(grid, input_size)
         path = Path(weights) if weights is not None else mae_laptop_weights(cache=cache)
         if not path.is_file():
-            raise FileNotFoundError(f"laptop MAE weights {path}: no such file (leave weights=None to pretrain them "
-                                    "into the model cache)")
+            raise FileNotFoundError(f"laptop MAE weights {path}: no such file (leave weights=None for the model "
+                                    "cache's, made by pipeline.teacher.pretrain_laptop_mae)")
         self.net = mae_encoder(MAE_LAPTOP)
         try:
             self.net.load_state_dict(load_file(str(path)))
@@ -266,8 +249,8 @@ class LaptopMAE(VFM):
         self.freeze()
     @classmethod
     def weights_id(cls, weights=None, **_) -> str:
-        """What names these weights (default: the model cache's, pretrained there first if need be): 'mae_laptop-' and
-        the start of their SHA-256."""
+        """What names these weights (default: the model cache's, which the MAE stage made): 'mae_laptop-' and the
+        start of their SHA-256."""
         return f'mae_laptop-{file_sha256(weights if weights is not None else mae_laptop_weights())[:8]}'
     features = DINOv2.features
 
@@ -299,7 +282,7 @@ def vfm_dim(name: str) -> int:
 
 def vfm_id(name: str) -> str:
     """The identity of VFM `name`'s weights, the name its features are cached under, without building it (each VFM
-    class's `weights_id`): for the laptop MAE a hash of the model cache's weights, pretrained there first if need be.
+    class's `weights_id`): for the laptop MAE a hash of the model cache's weights (made by its own stage).
     A teacher records it, so it is never paired with features of other weights."""
     if name not in VFMS:
         raise KeyError(f"unknown VFM {name!r}; known: {list(VFMS)}")
@@ -390,7 +373,7 @@ class JudgeNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
 
-def train_judge(r: dict, out, progress: bool = True) -> dict:
+def train_judge(r: dict, out, progress: bool = True) -> FitResult:
     """Train `JudgeNet(r)` on the labelled training split of `r['data']` (cross-entropy, random horizontal flips) with
     the library's loop; resumes from `out`."""
     train = DataConfig(r['data'], n_train=r['n_train']).datasets(r['image_size'], 1, r['seed'])[0]
@@ -426,7 +409,7 @@ def judge_weights(recipe: dict | None = None, cache=None, progress: bool | None 
     out = cache_root(cache) / 'backbones' / f'judge_{config_hash(r)[:12]}'
     with file_lock(out.parent / f'{out.name}.lock'):
         if not (out / 'judge.json').exists():
-            net = train_judge(r, out, progress)['model'].eval()
+            net = train_judge(r, out, progress).model.eval()
             tmp = out / '.tmp-judge.safetensors'
             save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
             tmp.replace(out / 'judge.safetensors')                  # atomic: a killed write leaves no half file

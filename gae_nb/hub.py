@@ -12,7 +12,7 @@ from .core import in_test, latest_checkpoint, override, config_from_dict, cache_
 from .autoencoder import GAE, ae_config, load_gae
 from .dit import LightningDiT, dit_config, load_dit_weights
 from .backbones import vfm_id
-from .pipeline.teacher import TrainTeacherConfig, fit_teacher
+from .pipeline.teacher import TrainTeacherConfig, fit_teacher, prepare_vfm
 from .recipes import TEACHER_TRAIN_PRESETS
 from .pipeline.autoencoder import TrainAEConfig, fit
 from .recipes import TRAIN_PRESETS
@@ -63,6 +63,7 @@ def cached_teacher(tcfg: TrainTeacherConfig, cache=None, progress: bool | None =
     progress = not in_test() if progress is None else progress
     root = cache_root(cache)
     tcfg = replace(tcfg, cache_dir=str(root / 'vfm_features'))
+    prepare_vfm(tcfg.teacher.vfm)                # the laptop MAE's pretraining stage, once
     vid = vfm_id(tcfg.teacher.vfm)               # the weights' identity keys the teacher where it is not the VFM name
     tdir = root / 'teachers' / config_key({**asdict(tcfg), **({'vfm_id': vid} if vid != tcfg.teacher.vfm else {})})
     with file_lock(tdir.parent / f'{tdir.name}.lock'):

@@ -191,7 +191,8 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> dict
 @torch.no_grad()
 def noise_robustness(model, x: torch.Tensor, sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.8), extractor=None,
                      batch_size: int = 256, seed: int = 0) -> list[dict]:
-    "Decode mu + sigma·eps for each sigma: PSNR (and FD with `extractor`) against the clean images x."
+    """Decode mu + sigma·eps for each sigma (one fixed eps): PSNR and SSIM, and with `extractor` the FD of the decodes
+    (clamped to [-1, 1], as saved images) against the clean images x."""
     mus = encode_mu(model, x, batch_size)
     dev = next(model.parameters()).device
     eps = torch.randn(mus.shape, generator=torch.Generator().manual_seed(seed))
@@ -202,7 +203,7 @@ def noise_robustness(model, x: torch.Tensor, sigmas=(0.0, 0.1, 0.2, 0.3, 0.5, 0.
         x_hat = batched(model.decode, z, batch_size, dev)
         row = {'sigma': float(s), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item()}
         if ref is not None:
-            row['fd'] = fd_from_stats(ref, FeatureStats().update(extract(extractor, x_hat)[0]))
+            row['fd'] = fd_from_stats(ref, FeatureStats().update(extract(extractor, x_hat.clamp(-1, 1))[0]))
         rows.append(row)
     return rows
 

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None):
     acc = Accelerator()
     if job.report and acc.is_main_process:
         train_ds, val_ds = cfg.data.datasets(cfg.model.image_size, cfg.model.in_chans, cfg.seed)
-        res = report(r['model'], train_ds, val_ds, out, r['history'], r['seconds'])
+        res = report(r.model, train_ds, val_ds, out, r.history, r.seconds)
         print(json.dumps({k: v for k, v in res.items() if k != 'info'}, indent=1))
         print(f"wrote {out}/recon.png, {out}/loss.png, {out}/metrics.json")
     acc.end_training()

@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None):
     r = fit_dit(cfg, out, resume=job.resume, overwrite=job.overwrite)
     acc = Accelerator()
     if acc.is_main_process:
-        print(f"trained {r['step']} steps in {r['seconds']:.0f} s (train shift {cfg.shift:.3f}); "
-              f"last loss {r['history'][-1]['loss']:.4f}; checkpoints in {out}")
+        print(f"trained {r.step} steps in {r.seconds:.0f} s (train shift {cfg.shift:.3f}); "
+              f"last loss {r.history[-1]['loss']:.4f}; checkpoints in {out}")
     acc.end_training()
 
 if __name__ == '__main__' and not in_ipython():

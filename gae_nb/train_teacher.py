@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None):
     r = fit_teacher(cfg, out, resume=job.resume, overwrite=job.overwrite)
     acc = Accelerator()
     if job.probe and cfg.cache_dir is not None and acc.is_main_process:
-        train, val = run_features(cfg, r['model'].vfm)
-        res = {'teacher_lp_top1': probe_teacher(r['model'], train, val)['top1'], 'vfm': cfg.teacher.vfm,
+        train, val = run_features(cfg, r.model.vfm)
+        res = {'teacher_lp_top1': probe_teacher(r.model, train, val)['top1'], 'vfm': cfg.teacher.vfm,
                'downsampler': cfg.teacher.downsampler,
                'protocol': 'flatten linear probe, SGD lr 0.008 m0.9, 30 epochs'}
         (out / 'metrics.json').write_text(json.dumps(res, indent=2))

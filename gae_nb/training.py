@@ -23,7 +23,7 @@ from .core import (atomic_write_text, seed_everything, save_checkpoint, load_che
 __all__ = ['RESUMABLE_CHANGES', 'LoopConfig', 'upgrade_config', 'warmup_cosine', 'param_groups', 'ResumableSampler',
            'can_compile', 'speed_up', 'wants_compile', 'CSVTracker', 'start_tracking', 'tracker_for', 'config_diff',
            'kept_tensors_misplaced', 'finite_check_every', 'fit_loop', 'prepare_run_dir', 'check_resume_config', 'Step',
-           'Adversary']
+           'FitResult', 'Adversary']
 
 # %% ../nbs/03_training.ipynb #1bee8536
 @dataclass
@@ -304,9 +304,9 @@ def finite_check_every(device, log_every: int) -> int:
 
 def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out, *, arch: dict, config: dict,
              resume: bool = False, progress: bool = True, desc: str = 'train',
-             adversary: Adversary | None = None, overwrite: bool = False) -> dict:
+             adversary: Adversary | None = None, overwrite: bool = False) -> FitResult:
     """Minimise `loss_fn(model, batch, step) -> Step` over `dataset`; checkpoints in `out` (a folder that holds a run
-    needs `resume` or `overwrite`). Stops on a non-finite loss or gradient. Returns model, ema, history."""
+    needs `resume` or `overwrite`). Stops on a non-finite loss or gradient."""
     out = Path(out)
     threads = set_threads()
     gen, d_params = _split_params(model, adversary)
@@ -442,8 +442,7 @@ def fit_loop(model: nn.Module, loss_fn: Callable, dataset, cfg: LoopConfig, out,
     bar.close()
     if tracking:
         acc.end_training()                                             # flushes and closes the tracker's files
-    return {'model': acc.unwrap_model(model), 'ema': ema, 'history': history, 'step': step,
-            'seconds': time.time() - t0, 'runtime': runtime}
+    return FitResult(acc.unwrap_model(model), ema, history, step, time.time() - t0, runtime)
 
 # %% ../nbs/03_training.ipynb #df351a91
 def prepare_run_dir(out, resume: bool = False, overwrite: bool = False, need_bytes: int = 0) -> Path | None:
@@ -512,6 +511,21 @@ class Step:
     loss: torch.Tensor                                 # the scalar to minimise
     logs: dict = field(default_factory=dict)           # named scalar terms to record in the history
     fake: torch.Tensor | None = None                   # generated images for the adversary's step (detached)
+
+@dataclass
+class FitResult:
+    """What `fit_loop` returns, and the training stages built on it (`pipeline.teacher.fit_teacher`,
+    `pipeline.autoencoder.fit`, `pipeline.dit.fit_dit`). `r['model']` still reads `r.model`, so code written when
+    these results were dicts keeps working."""
+    model: nn.Module                                   # the trained model, unwrapped (the GAE for `fit`)
+    ema: nn.Module | None                              # its EMA copy (None when ema_decay is 0)
+    history: list                                      # one dict of logged terms per `log_every` steps
+    step: int                                          # the last step trained (resumed runs count from 1)
+    seconds: float                                     # wall time of this call
+    runtime: dict                                      # threads, device, precision, processes of the run
+    objective: nn.Module | None = None                 # `fit` only: the whole GAEObjective whose `.ae` is `model`
+    def __getitem__(self, key: str):
+        return getattr(self, key)
 
 @dataclass
 class Adversary:

@@ -6,19 +6,20 @@
 from __future__ import annotations
 import json, math
 from typing import Literal
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 from ..core import seed_everything, latest_checkpoint, save_image_grid, save_figure, checkpoint_id, default_device
 from ..data import DataConfig
-from ..training import LoopConfig, Adversary, fit_loop, speed_up, wants_compile
+from ..training import LoopConfig, Adversary, FitResult, fit_loop, speed_up, wants_compile
 from ..backbones import features_of
-from ..autoencoder import GAE, GAEConfig, ae_config, encode_mu, reconstruct
+from ..autoencoder import GAE, GAEConfig, ae_config, reconstruct
 from ..teachers import SemanticTeacher, teacher_latents
 from ..losses import (Alignment, GAEObjective, LossWeights, SemanticAlignment, PatchDiscriminator, make_perceptual,
                            ALIGNMENTS, EffNetPerceptual)
-from ..metrics import psnr, ssim, mean_image_baseline, bicubic_baseline, bicubic_side, linear_probe
+from ..metrics import psnr, ssim, mean_image_baseline, bicubic_baseline, bicubic_side
+from .score import score_autoencoder
 
 # %% auto #0
 __all__ = ['DiscConfig', 'TrainAEConfig', 'load_teacher', 'WithTargets', 'alignment_targets', 'build_objective', 'gae_step',
@@ -100,9 +101,8 @@ def gae_step(precomputed: bool):
         return model(batch[0], batch[1] if precomputed else None, step=step)
     return loss_fn
 
-def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True, overwrite: bool = False) -> dict:
-    """Train as `cfg` says, writing checkpoints to `out`. Returns {'model' (the GAE), 'objective', 'history', 'step',
-    'seconds'}."""
+def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True, overwrite: bool = False) -> FitResult:
+    "Train as `cfg` says, writing checkpoints to `out`; the result's `model` is the GAE, `objective` the whole loss."
     out = Path(out)
     m = cfg.model
     train_ds = cfg.data.datasets(m.image_size, m.in_chans, cfg.seed)[0]
@@ -120,7 +120,7 @@ def fit(cfg: TrainAEConfig, out, resume: bool = False, progress: bool = True, ov
     saved = {'train': asdict(cfg), 'model': m.to_dict(), 'provenance': made_of}
     r = fit_loop(obj, gae_step(precomputed), dataset, cfg, out, arch=m.to_dict(), resume=resume, progress=progress,
                  overwrite=overwrite, desc='train_ae', config=saved, adversary=adversary)
-    return {**r, 'objective': r['model'], 'model': r['model'].ae}
+    return replace(r, model=r.model.ae, objective=r.model)
 
 # %% ../../nbs/31_train_ae.ipynb #12f96d13
 def report(
@@ -133,36 +133,30 @@ def report(
     n_show: int = 16,
     probe_epochs: int = 30,
 ) -> dict:
-    "Held-out PSNR/SSIM vs baselines, latent norms, linear probe of mu; writes recon.png, loss.png, metrics.json."
+    """Held-out PSNR/SSIM of the GAE (`pipeline.score.score_autoencoder`) beside two baselines with as many numbers
+    as the latent (the mean training image, a bicubic thumbnail), latent norms, linear probe of mu (a fraction);
+    writes recon.png, loss.png and metrics.json to `out`."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    x, y = val_ds.batch(range(len(val_ds)))
-    train_x, train_y = train_ds.batch(range(min(len(train_ds), 10_000)))
+    s = score_autoencoder(model, train_ds, val_ds, probe_epochs=probe_epochs)
+    x = val_ds.batch(range(len(val_ds)))[0]
+    train_x = train_ds.batch(range(min(len(train_ds), 10_000)))[0]
     n_latent = math.prod(model.cfg.latent_shape)
-    recs = {
-        'gae': reconstruct(model, x),
-        'mean_image': mean_image_baseline(train_x, len(x)),
-        'bicubic': bicubic_baseline(x, n_latent),
-    }
-    res = {k: {'psnr': psnr(x, v).item(), 'ssim': ssim(x, v).item()} for k, v in recs.items()}
-    mu = encode_mu(model, x)
-    norms = mu.norm(dim=1)
-    res['latent'] = {
-        'norm_mean': norms.mean().item(),
-        'norm_std': norms.std().item(),
-        'sqrt_d': model.cfg.latent_dim**0.5,
-    }
-    if (y >= 0).all() and (train_y >= 0).all():
-        res['latent']['lp_top1_mu'] = linear_probe(
-            encode_mu(model, train_x), train_y, mu, y, 'flatten', probe_epochs, 256
-        )['top1']
+    k = min(n_show, len(x))
+    recs = {'mean_image': mean_image_baseline(train_x, len(x)), 'bicubic': bicubic_baseline(x, n_latent)}
+    res = {'gae': {'psnr': s.psnr, 'ssim': s.ssim},
+           **{k_: {'psnr': psnr(x, v).item(), 'ssim': ssim(x, v).item()} for k_, v in recs.items()}}
+    res['latent'] = {'norm_mean': s.latent_norm_mean, 'norm_std': s.latent_norm_std,
+                     'sqrt_d': model.cfg.latent_dim**0.5}
+    if s.lp is not None:
+        res['latent']['lp_top1_mu'] = s.lp / 100
     res['info'] = {'n_val': len(x), 'latent_shape': list(model.cfg.latent_shape), 'latent_numbers': n_latent,
                    'bicubic_side': bicubic_side(n_latent, x.shape[1]), 'train_seconds': seconds,
                    'final_train_loss': history[-1]['loss'] if len(history) else None,
                    'protocol': 'per-image PSNR/SSIM on [0,255] rounded pixels, averaged; decode of clean mu; '
                                f'flatten linear probe, SGD lr 0.008 momentum 0.9, standardised, {probe_epochs} epochs'}
-    k = min(n_show, len(x))
-    save_image_grid(torch.cat([x[:k], recs['gae'][:k], recs['bicubic'][:k]]), out / 'recon.png', nrow=k)
+    save_image_grid(torch.cat([x[:k], reconstruct(model, x[:k]), recs['bicubic'][:k]]),
+                    out / 'recon.png', nrow=k)
     if len(history):
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(5, 3))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, asdict, field
 from pathlib import Path
 from ..core import seed_everything, default_device
 from ..data import LatentDataset
-from ..training import LoopConfig, Step, fit_loop, speed_up, wants_compile
+from ..training import LoopConfig, Step, FitResult, fit_loop, speed_up, wants_compile
 from ..dit import LightningDiT, DiTConfig, dit_config, rae_shift
 from ..transport import flow_matching_loss
 
@@ -51,8 +51,8 @@ def check_latents(cfg: DiTConfig, data) -> None:
         raise ValueError(f"the latents have {n} classes, the DiT {cfg.num_classes}: set --model.num_classes {n}")
 
 def fit_dit(cfg: TrainDiTConfig, out, resume: bool = False, progress: bool = True, data=None,
-            overwrite: bool = False) -> dict:
-    "Flow-matching training of a LightningDiT on the latents of `cfg.latents` (or `data`). Returns model, ema, history."
+            overwrite: bool = False) -> FitResult:
+    "Flow-matching training of a LightningDiT on the latents of `cfg.latents` (or `data`)."
     data = data if data is not None else LatentDataset(cfg.latents, cfg.flip_p, cfg.latent_multiplier)
     check_latents(cfg.model, data)
     seed_everything(cfg.seed)

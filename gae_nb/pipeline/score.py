@@ -6,17 +6,17 @@
 from __future__ import annotations
 import json, time
 from typing import Literal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 import torch
 from ..core import resolve_precision, batched, default_device, device_of, Precision, save_figure
 from ..autoencoder import GAE, encode_mu
-from ..metrics import (psnr, ssim, FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
+from ..metrics import (FeatureStats, fd_from_stats, get_extractor, extract, FD_EXTRACTORS,
                             CLASSIFIER_DATA, inception_score, precision_recall, linear_probe, noise_robustness,
-                            plot_noise_robustness)
+                            plot_noise_robustness, LP_PROTOCOLS)
 
 # %% auto #0
-__all__ = ['Extractor', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateConfig']
+__all__ = ['Extractor', 'AEScores', 'probes', 'score_autoencoder', 'evaluate_autoencoder', 'evaluate_samples', 'EvaluateConfig']
 
 # %% ../../nbs/35_evaluate.ipynb #52155752
 def _extractor_info(name: str, fd_size: int, precision: str = 'auto') -> str:
@@ -42,37 +42,108 @@ def _plot_robustness(rows: list, label: str, path) -> None:
     save_figure(fig, path)
     plt.close(fig)
 
+
+# %% ../../nbs/35_evaluate.ipynb #77a9cf46
+@dataclass
+class AEScores:
+    "What `score_autoencoder` measured of an autoencoder on held-out images (accuracies in percent)."
+    n_val: int
+    latent_shape: list
+    psnr: float                   # clean decode of mu, per image on rounded [0, 255] pixels, averaged
+    ssim: float
+    latent_norm_mean: float       # ||mu|| over every latent vector: sqrt(d) on the sphere
+    latent_norm_std: float
+    rfd: dict                     # reconstruction Fréchet distance, by the name its extractor was given
+    noise: list                   # a row per sigma of latent noise: sigma, psnr, ssim (and fd with `noise_fd`)
+    lp: float | None = None       # flatten probe of mu, scored on the held-out images
+    probes: dict = field(default_factory=dict)   # Table 14's probes on the test split (`probes`)
+    seconds: float = 0.0
+    @property
+    def noise_psnr(self) -> float:
+        "Mean PSNR under latent noise over the sigmas: the area under Fig. 4's curve divided by its width."
+        s, p = torch.tensor([r['sigma'] for r in self.noise]), torch.tensor([r['psnr'] for r in self.noise])
+        return (torch.trapezoid(p, s) / (s[-1] - s[0])).item() if len(s) > 1 else p[0].item()
+
+def probes(train_f, train_y, test_f, test_y, protocol: str = 'laptop', seed: int = 0, prefix: str = 'lp') -> dict:
+    """Table 14's two probes of features (B, C, h, w): `flatten` (position and content) and `gap` (global average
+    pooled: content only), under `protocol` and, when it is another, also under Appendix I's (`_paper` keys);
+    top-1 %."""
+    out = {}
+    for proto in dict.fromkeys((protocol, 'paper')):
+        tail = '' if proto == protocol else '_paper'
+        for mode in ('flatten', 'gap'):
+            out[f'{prefix}_{mode}{tail}'] = 100 * linear_probe(train_f, train_y, test_f, test_y, mode, seed=seed,
+                                                               **LP_PROTOCOLS[proto])['top1']
+    return out
+
+@torch.no_grad()
+def score_autoencoder(model: GAE, train_ds, val_ds, extractors: dict | None = None, sigmas=(0.0,),
+                      noise_fd: str | None = None, probe: str | None = 'laptop', probe_epochs: int | None = None,
+                      n_probe: int = 10_000, seed: int = 0, test_ds=None) -> AEScores:
+    """Score `model` on every image of `val_ds`: PSNR/SSIM of the clean decode, the norms of mu, the rFD in each of
+    `extractors` ({name: network}), PSNR/SSIM under latent noise for each of `sigmas` (the first must be 0, the clean
+    decode) with the FD of extractor `noise_fd` at each, and, when the data have labels and `probe` names a protocol
+    of `LP_PROTOCOLS` (`probe_epochs` overrides its epochs), linear probes of mu trained on up to `n_probe` images of
+    `train_ds`: `lp` on `val_ds`, and Table 14's `probes` on the whole of `test_ds` when given."""
+    t0 = time.time()
+    extractors = {k: v for k, v in (extractors or {}).items() if v is not None}
+    if not len(sigmas) or sigmas[0] != 0:
+        raise ValueError(f"sigmas must start with 0.0 (the clean decode), got {tuple(sigmas)}")
+    if noise_fd is not None and noise_fd not in extractors:
+        raise ValueError(f"noise_fd={noise_fd!r} is not one of the extractors {list(extractors)}")
+    if probe is not None and probe not in LP_PROTOCOLS:
+        raise ValueError(f"unknown probe protocol {probe!r}; known: {list(LP_PROTOCOLS)}")
+    model.eval()
+    x, y = val_ds.batch(range(len(val_ds)))
+    mu = encode_mu(model, x)
+    rows = noise_robustness(model, x, sigmas, extractor=extractors.get(noise_fd))
+    rfd = {}
+    if extractors:
+        rec = batched(model.decode, mu, 256, device_of(model)).clamp(-1, 1)       # judged as a saved image would be
+        for name, net in extractors.items():
+            rfd[name] = fd_from_stats(FeatureStats().update(extract(net, x)[0]),
+                                      FeatureStats().update(extract(net, rec)[0]))
+    norms = mu.norm(dim=1)
+    s = AEScores(len(x), list(model.cfg.latent_shape), rows[0]['psnr'], rows[0]['ssim'], norms.mean().item(),
+                 norms.std().item(), rfd, rows)
+    tx, ty = train_ds.batch(range(min(len(train_ds), n_probe)))
+    if probe is not None and (y >= 0).all() and (ty >= 0).all():
+        proto = {**LP_PROTOCOLS[probe], **({'epochs': probe_epochs} if probe_epochs is not None else {})}
+        zt = encode_mu(model, tx)
+        s.lp = 100 * linear_probe(zt, ty, mu, y, 'flatten', seed=seed, **proto)['top1']
+        if test_ds is not None:
+            xs, ys = test_ds.batch(range(len(test_ds)))
+            zs = torch.cat([encode_mu(model, xs[i:i + 2000]) for i in range(0, len(xs), 2000)])
+            s.probes = probes(zt, ty, zs, ys, probe, seed)
+    s.seconds = time.time() - t0
+    return s
+
+
+# %% ../../nbs/35_evaluate.ipynb #bb63e9e3
 @torch.no_grad()
 def evaluate_autoencoder(model: GAE, train_ds, val_ds, extractor: str = 'effnet_lite0', fd_size: int = 128,
                          sigmas=(0.0, 0.1, 0.2, 0.3, 0.5), probe: bool = True, probe_epochs: int = 30,
                          n_probe: int = 10_000, out=None, precision: str = 'auto') -> dict:
-    "Reconstruction, semantic and robustness metrics of an autoencoder on `val_ds` (probe trained on `train_ds`)."
-    t0 = time.time()
-    x, y = val_ds.batch(range(len(val_ds)))
-    mu = encode_mu(model, x)
-    x_hat = batched(model.decode, mu, 256, device_of(model))
+    """`score_autoencoder` with one Fréchet extractor (rFD and FD under noise), as the JSON this job writes to
+    `out/metrics.json` beside the noise-robustness plot; `lp_top1_mu` is a fraction."""
     label, ext = _extractor(extractor, fd_size, precision, device_of(model))
-    f_real, f_rec = extract(ext, x)[0], extract(ext, x_hat)[0]
-    norms = mu.norm(dim=1)
-    res = {'n_val': len(x), 'psnr': psnr(x, x_hat).item(), 'ssim': ssim(x, x_hat).item(),
-           f'r{label}': fd_from_stats(FeatureStats().update(f_real), FeatureStats().update(f_rec)),
-           'latent_shape': list(model.cfg.latent_shape),
-           'latent_norm_mean': norms.mean().item(), 'latent_norm_std': norms.std().item()}
-    if probe and (y >= 0).all():
-        xt, yt = train_ds.batch(range(min(n_probe, len(train_ds))))
-        res['lp_top1_mu'] = linear_probe(encode_mu(model, xt), yt, mu, y, 'flatten', probe_epochs, 256)['top1']
-    rows = noise_robustness(model, x, sigmas, extractor=ext)
-    res['noise_robustness'] = [{**{k: v for k, v in r.items() if k != 'fd'}, label: r['fd']} for r in rows]
+    s = score_autoencoder(model, train_ds, val_ds, {f'r{label}': ext}, sigmas, noise_fd=f'r{label}',
+                          probe='laptop' if probe else None, probe_epochs=probe_epochs, n_probe=n_probe)
+    res = {'n_val': s.n_val, 'psnr': s.psnr, 'ssim': s.ssim, **s.rfd, 'latent_shape': s.latent_shape,
+           'latent_norm_mean': s.latent_norm_mean, 'latent_norm_std': s.latent_norm_std}
+    if s.lp is not None:
+        res['lp_top1_mu'] = s.lp / 100
+    res['noise_robustness'] = [{**{k: v for k, v in r.items() if k != 'fd'}, label: r['fd']} for r in s.noise]
     info = _extractor_info(extractor, fd_size, precision)
     res['extractors'] = {f'r{label}': info, label: info}
     res['protocol'] = {'psnr_ssim': 'per image on [0,255] rounded pixels, averaged; decode of clean mu',
                        'linear_probe': f'flatten, SGD lr 0.008 momentum 0.9, standardised, {probe_epochs} epochs, '
                                        'batch 256'}
-    res['seconds'] = time.time() - t0
+    res['seconds'] = s.seconds
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
-        _plot_robustness(rows, label, out / 'noise_robustness.png')
+        _plot_robustness(s.noise, label, out / 'noise_robustness.png')
         (out / 'metrics.json').write_text(json.dumps(res, indent=2))
     return res
 

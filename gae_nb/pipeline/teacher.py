@@ -5,19 +5,24 @@
 # %% ../../nbs/30_train_teacher.ipynb #3c30f797
 from __future__ import annotations
 from dataclasses import dataclass, asdict, field, replace
+import json, os
 from pathlib import Path
+import torch
+from safetensors.torch import save_file
 from torch.utils.data import TensorDataset
 from accelerate import Accelerator
-from ..core import seed_everything, save_checkpoint, default_device
+from ..core import seed_everything, save_checkpoint, default_device, in_test, file_lock
 from ..data import DataConfig
-from ..training import LoopConfig, Step, fit_loop, speed_up, wants_compile
-from ..backbones import features_of, get_vfm
+from ..training import LoopConfig, Step, FitResult, fit_loop, speed_up, wants_compile
+from ..backbones import (features_of, get_vfm, MaskedAutoencoder, MAE_LAPTOP, MAE_LAPTOP_QUICK,
+                              mae_laptop_dir)
 from ..teachers import (SemanticTeacher, TeacherConfig, teacher_config, DOWNSAMPLERS, AttnDownsampler,
                              FeatureDecoder, teacher_latents)
 from ..metrics import linear_probe
 
 # %% auto #0
-__all__ = ['TrainTeacherConfig', 'distill_step', 'run_features', 'fit_teacher', 'probe_teacher', 'compare_teachers']
+__all__ = ['TrainTeacherConfig', 'pretrain_laptop_mae', 'prepare_vfm', 'distill_step', 'run_features', 'fit_teacher',
+           'probe_teacher', 'compare_teachers']
 
 # %% ../../nbs/30_train_teacher.ipynb #95a8d8c0
 @dataclass
@@ -37,6 +42,42 @@ class TrainTeacherConfig(LoopConfig):
         if self.warmup_frac is not None:
             self.warmup_steps = max(1, round(self.warmup_frac * self.steps))
 
+# %% ../../nbs/30_train_teacher.ipynb #ddea7f1d
+def pretrain_laptop_mae(recipe: dict | None = None, cache=None, progress: bool | None = None) -> Path:
+    """The MAE stage: pretrain `backbones.MaskedAutoencoder(recipe)` (default `MAE_LAPTOP`, `MAE_LAPTOP_QUICK` under
+    test) on its dataset's training images, once, into the model cache; returns its encoder's weights."""
+    r = recipe or (MAE_LAPTOP_QUICK if in_test() else MAE_LAPTOP)
+    progress = not in_test() if progress is None else progress
+    out = mae_laptop_dir(r, cache)
+    w = out / 'encoder.safetensors'
+    with file_lock(out.parent / f'{out.name}.lock'):
+        if w.exists():
+            return w
+        if int(os.environ.get('WORLD_SIZE', 1)) > 1:                      # one process would wait on the other's lock
+            raise RuntimeError("the laptop MAE is not pretrained yet: pretrain it once in a single process (python -c "
+                               "'from gae_nb.pipeline.teacher import pretrain_laptop_mae; pretrain_laptop_mae()'), "
+                               "then launch the multi-process job")
+        images = DataConfig(r['data'], n_train=r['n_train']).datasets(r['image_size'], 1, r['seed'])[0]
+        cfg = LoopConfig(steps=r['steps'], batch_size=r['batch_size'], lr=r['lr'], warmup_steps=r['warmup_steps'],
+                         betas=(0.9, 0.95), seed=r['seed'], compile='off', log_every=max(1, r['steps'] // 30),
+                         ckpt_every=max(1, r['steps'] // 3), keep_ckpts=1)
+        def loss_fn(model, batch, step):
+            l = model(batch[0])
+            return Step(l, {'masked_mse': l})
+        torch.manual_seed(r['seed'])
+        m = fit_loop(MaskedAutoencoder(r), loss_fn, images, cfg, out, arch=r, config={'mae': r}, resume=True,
+                     progress=progress, desc='pretrain laptop MAE').model
+        tmp = out / '.tmp-encoder.safetensors'
+        save_file({k: v.contiguous() for k, v in m.encoder.state_dict().items()}, str(tmp))
+        tmp.replace(w)                                              # atomic: a killed write leaves no half file
+        (out / 'recipe.json').write_text(json.dumps(r, indent=1))
+    return w
+
+def prepare_vfm(name: str) -> None:
+    "Run the stage VFM `name` needs before it loads: the laptop MAE is pretrained here (once); the others download."
+    if name == 'mae_laptop':
+        pretrain_laptop_mae()
+
 # %% ../../nbs/30_train_teacher.ipynb #1e875a35
 def distill_step(from_features: bool):
     "Eq. 4 through the (possibly wrapped) teacher; batches are (images or VFM features, labels)."
@@ -51,10 +92,11 @@ def run_features(cfg: TrainTeacherConfig, vfm, splits=('train', 'val'), progress
                        progress)
 
 def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bool = True, features=None,
-                overwrite: bool = False) -> dict:
+                overwrite: bool = False) -> FitResult:
     """Train (or, for SVD, fit) the teacher of `cfg`; writes checkpoints to `out` and the frozen teacher to
     `out/teacher`."""
     out = Path(out)
+    prepare_vfm(cfg.teacher.vfm)                                 # the stage before this one, where there is one
     seed_everything(cfg.seed)
     teacher = SemanticTeacher(cfg.teacher)
     cached = cfg.cache_dir is not None or features is not None
@@ -68,7 +110,7 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
         if not cached:
             raise ValueError("the SVD teacher is fitted on cached features: set cache_dir")
         teacher.E_sp.fit(f, seed=cfg.seed)
-        r = {'model': teacher, 'history': [], 'step': 0, 'seconds': 0.0}
+        r = FitResult(teacher, None, [], 0, 0.0, {})
     else:
         if cfg.fast:                                             # same function, computed faster (notebook `training`)
             units = (AttnDownsampler, FeatureDecoder) if wants_compile(cfg) else ()
@@ -76,8 +118,8 @@ def fit_teacher(cfg: TrainTeacherConfig, out, resume: bool = False, progress: bo
         r = fit_loop(teacher, distill_step(cached), dataset, cfg, out, arch=cfg.teacher.to_dict(), config=saved,
                      resume=resume, progress=progress, desc='train_teacher', overwrite=overwrite)
     if Accelerator().is_main_process:
-        save_checkpoint(out / 'teacher', r['step'], r['model'].downsampler_state(), {}, saved, keep=1)
-    r['model'].eval()
+        save_checkpoint(out / 'teacher', r.step, r.model.downsampler_state(), {}, saved, keep=1)
+    r.model.eval()
     return r
 
 # %% ../../nbs/30_train_teacher.ipynb #3c02d2a0
@@ -92,6 +134,7 @@ def compare_teachers(cfg: TrainTeacherConfig, out, kinds=DOWNSAMPLERS, seeds=(0,
                      progress: bool = False) -> dict:
     "Train/fit each downsampler kind (per seed) and probe it; also the raw VFM (flatten, GAP) and a random-weight VFM."
     res = {}
+    prepare_vfm(cfg.teacher.vfm)
     train, val = run_features(cfg, get_vfm(cfg.teacher.vfm, grid=cfg.teacher.grid))
     res['vfm_flatten'] = linear_probe(*train, *val, 'flatten', probe_epochs, 256)['top1']
     res['vfm_gap'] = linear_probe(*train, *val, 'gap', probe_epochs, 256)['top1']
@@ -99,7 +142,7 @@ def compare_teachers(cfg: TrainTeacherConfig, out, kinds=DOWNSAMPLERS, seeds=(0,
         for s in seeds:
             c = replace(cfg, teacher=replace(cfg.teacher, downsampler=kind), seed=s)
             r = fit_teacher(c, Path(out) / f'{kind}_s{s}', progress=progress, features=(train, val))
-            res[f'{kind}_s{s}'] = probe_teacher(r['model'], train, val, probe_epochs, seed=s)['top1']
+            res[f'{kind}_s{s}'] = probe_teacher(r.model, train, val, probe_epochs, seed=s)['top1']
     rtrain, rval = run_features(cfg, get_vfm('random', grid=cfg.teacher.grid))
     res['random_vfm_flatten'] = linear_probe(*rtrain, *rval, 'flatten', probe_epochs, 256)['top1']
     return res
