@@ -37,6 +37,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['gae_nb', 'gae_nb.*']),
     include_package_data=True,
+    package_data={'gae_nb': ['assets/*/*']},   # the shipped judge's weights
     install_requires=requirements,
     extras_require=extras,
     dependency_links=cfg.get('dep_links', '').split(),

@@ -5,6 +5,7 @@
 # %% ../nbs/10_backbones.ipynb #f636466e
 from __future__ import annotations
 import json, warnings
+from importlib.resources import files
 from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
@@ -19,10 +20,10 @@ from .training import LoopConfig, Step, FitResult, fit_loop
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'MAE_LAPTOP', 'MAE_LAPTOP_QUICK', 'VFMS', 'JUDGE_FASHION', 'JUDGE_FASHION_QUICK',
-           'VFM', 'DINOv2', 'MAE', 'efficientnet_lite0', 'EfficientNetLite0', 'mae_encoder', 'MaskedAutoencoder',
-           'mae_laptop_dir', 'mae_laptop_weights', 'LaptopMAE', 'get_vfm', 'vfm_dim', 'vfm_id',
+           'JUDGE_SHIPPED', 'VFM', 'DINOv2', 'MAE', 'efficientnet_lite0', 'EfficientNetLite0', 'mae_encoder',
+           'MaskedAutoencoder', 'mae_laptop_dir', 'mae_laptop_weights', 'LaptopMAE', 'get_vfm', 'vfm_dim', 'vfm_id',
            'EfficientNetLite0Classifier', 'InceptionFID', 'get_lpips', 'JudgeNet', 'train_judge', 'judge_accuracy',
-           'judge_weights', 'FashionJudge', 'compute_features', 'cached_features', 'features_of']
+           'shipped_judge', 'judge_weights', 'FashionJudge', 'compute_features', 'cached_features', 'features_of']
 
 # %% ../nbs/10_backbones.ipynb #597ac831
 class VFM(Frozen):
@@ -400,11 +401,29 @@ def judge_accuracy(net: JudgeNet, r: dict) -> float:
     pred = torch.cat([net(x[i:i + 1000]).argmax(1) for i in range(0, len(x), 1000)])
     return 100 * (pred == y).float().mean().item()
 
-def judge_weights(recipe: dict | None = None, cache=None, progress: bool | None = None) -> Path:
-    """The judge's folder in the model cache (`judge.safetensors`, `judge.json` with its recipe and test accuracy),
-    trained once with `recipe` (default `JUDGE_FASHION`, or `JUDGE_FASHION_QUICK` under test): about a minute on 2 CPU
-    cores the first time."""
-    r = recipe or (JUDGE_FASHION_QUICK if in_test() else JUDGE_FASHION)
+JUDGE_SHIPPED = Path(str(files('gae_nb'))) / 'assets' / 'fashion_judge'   # judge.safetensors + judge.json, shipped
+
+def shipped_judge(folder=None) -> Path:
+    """The folder of the judge that ships with the package (`JUDGE_FASHION` trained once, its weights pinned by the
+    SHA-256 in its `judge.json`), after checking the weights against that hash."""
+    folder = Path(folder or JUDGE_SHIPPED)
+    if not (folder / 'judge.json').exists() or not (folder / 'judge.safetensors').exists():
+        raise FileNotFoundError(f"The shipped judge is missing from {folder}: reinstall gae_nb, or train one "
+                                "with judge_weights(JUDGE_FASHION, retrain=True) and name it as your own")
+    want = json.loads((folder / 'judge.json').read_text())['sha256']
+    if (got := file_sha256(folder / 'judge.safetensors')) != want:
+        raise ValueError(f"The shipped judge's weights have SHA-256 {got[:12]}…, its judge.json says {want[:12]}…: "
+                         "the file was changed or damaged; reinstall gae_nb")
+    return folder
+
+def judge_weights(recipe: dict | None = None, cache=None, progress: bool | None = None,
+                  retrain: bool = False) -> Path:
+    """The judge's folder (`judge.safetensors`, `judge.json` with its recipe and test accuracy). The default recipe
+    `JUDGE_FASHION` gives the weights shipped with the package (`shipped_judge`), the same on every machine;
+    `retrain=True`, or any other recipe, trains it once into the model cache (about 7 minutes on 2 AVX2 cores)."""
+    r = recipe or JUDGE_FASHION
+    if r == JUDGE_FASHION and not retrain:
+        return shipped_judge()
     progress = not in_test() if progress is None else progress
     out = cache_root(cache) / 'backbones' / f'judge_{config_hash(r)[:12]}'
     with file_lock(out.parent / f'{out.name}.lock'):
@@ -426,6 +445,7 @@ class FashionJudge(Frozen):
         folder = Path(folder) if folder else judge_weights(cache=cache)
         info = json.loads((folder / 'judge.json').read_text())
         self.recipe, self.accuracy = info['recipe'], info['test_top1']
+        self.sha256 = file_sha256(folder / 'judge.safetensors')           # which judge scored: tables record it
         self.net = JudgeNet(self.recipe)
         self.net.load_state_dict(load_file(str(folder / 'judge.safetensors')))
         self.dim, self.input_size = self.net.dim, self.recipe['image_size']

@@ -19,8 +19,8 @@ from .core import img_to_tensor, read_image, cache_root, file_sha256
 # %% auto #0
 __all__ = ['DATASETS', 'FASHION_MNIST_DIR', 'FASHION_MNIST_CLASSES', 'FASHION_MNIST_URL', 'FASHION_MNIST_MD5', 'PHOTOS',
            'ImageDataset', 'fit_images', 'register_dataset', 'get_dataset', 'read_idx', 'download_fashion_mnist',
-           'fashion_mnist', 'photos', 'cifar10', 'adm_center_crop', 'FolderDataset', 'imagefolder', 'DataConfig',
-           'run_data', 'load_latent_stats', 'LatentDataset', 'load_samples']
+           'fashion_mnist', 'photos', 'garments_on_photos', 'cifar10', 'adm_center_crop', 'FolderDataset',
+           'imagefolder', 'DataConfig', 'run_data', 'load_latent_stats', 'LatentDataset', 'load_samples']
 
 # %% ../nbs/01_data.ipynb #9902822d
 class ImageDataset(Dataset):
@@ -195,6 +195,29 @@ def photos(split='train', size=32, channels=None, n=None, root=None, download=Fa
         crop = Image.fromarray(pic[top:top + side, left:left + side]).resize((size, size), Image.BICUBIC)
         out[i] = torch.from_numpy(np.asarray(crop)).permute(2, 0, 1)
     return ImageDataset(fit_images(out, size, channels or 3), None, [], 'photos')
+
+# %% ../nbs/01_data.ipynb #93b5d836
+@register_dataset('garments_on_photos')
+def garments_on_photos(split='train', size=32, channels=None, n=None, root=None, download=False, seed=0,
+                       scale=(0.45, 0.9)):
+    """Fashion-MNIST garments (labels kept) at a random scale (`scale` of `size`), position and colour, over random
+    crops of the bundled photos of the same split: a labelled task where raw pixels no longer give the class away."""
+    garments = fashion_mnist(split, 28, 1, n, root, download, seed)
+    backs = photos(split, size, 3, len(garments), seed=seed + 17).images.float()
+    rng = np.random.default_rng(seed + (100 if split == 'train' else 101))
+    out = torch.empty(len(garments), 3, size, size, dtype=torch.uint8)
+    g = garments.images[:, 0].float() / 255                                # 28 px garments: grey level = opacity
+    for i in range(len(garments)):
+        side = int(round(size * rng.uniform(*scale)))
+        a = F.interpolate(g[i][None, None], size=(side, side), mode='bilinear', antialias=True, align_corners=False)[0]
+        top, left = rng.integers(0, size - side + 1, size=2)
+        colour = torch.from_numpy(rng.uniform(0, 255, size=(3, 1, 1))).float()
+        img = backs[i].clone()
+        patch = img[:, top:top + side, left:left + side]
+        img[:, top:top + side, left:left + side] = patch * (1 - a) + colour * a
+        out[i] = img.round().clamp(0, 255).to(torch.uint8)
+    return ImageDataset(fit_images(out, size, channels or 3), garments.labels.clone(), FASHION_MNIST_CLASSES,
+                        'garments_on_photos')
 
 # %% ../nbs/01_data.ipynb #50ee1dd3
 @register_dataset('cifar10')
