@@ -18,6 +18,7 @@ tables as they ran are in the README. Prints the CPU capability beside every fig
 import argparse, json, tempfile, time
 from pathlib import Path
 from gae_nb.core import machine_info, set_threads
+from stamp import write_result
 from gae_nb.hub import laptop_gae, laptop_recipe
 from gae_nb.ablations import TABLES, NOISE_SIGMAS, held_out_reference, dit_scores
 from gae_nb.pipeline.score import score_autoencoder
@@ -76,8 +77,7 @@ def main():
         g = '—' if gen is None else f'{gen / 60:.0f}'
         print(f'  {k:<6} {n_ae * a.seeds:>12} {n_t * a.seeds:>8} {base / 60:>6.0f} {g:>22}')
     if a.json:
-        Path(a.json).write_text(json.dumps({'machine': m, 'seeds': a.seeds, 'stage_seconds': st, 'tables': rows},
-                                           indent=1))
+        write_result(a.json, {'seeds': a.seeds, 'stage_seconds': st, 'total_seconds': time.time() - t0, 'tables': rows})
 
 
 if __name__ == '__main__':

@@ -76,7 +76,8 @@ def main():
             print(f"{row['preset']:>6} {row['size']:>4} {row['tokens']:>6} {row['params_M']:>7.1f}M {row['batch']:>5} "
                   f"{prec:>5} {row['step_s']:>8.3f} {row['img_s']:>8.1f} {row['peak_rss_GiB']:>7.2f}Gi", flush=True)
     if a.json:
-        open(a.json, 'w').write(json.dumps({'machine': machine_info(), 'rows': rows}, indent=1))
+        from stamp import write_result
+        write_result(a.json, {'rows': rows})
 
 
 if __name__ == '__main__':

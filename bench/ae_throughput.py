@@ -7,7 +7,10 @@ It also counts the FLOPs of the GAE training step (torch.utils.flop_counter) and
 as a fraction of a large square matmul's GFLOP/s measured in the same run (the machine's practical limit).
 
     python bench/ae_throughput.py --preset B --size 256 --batch 4
-    python bench/ae_throughput.py --preset tiny --size 32 --batch 64
+    python bench/ae_throughput.py --preset tiny --size 32 --batch 64 --json bench/results/ae_throughput_tiny.json
+
+bf16 is measured only where the CPU computes it natively (elsewhere it is emulated and 10-500x slower, which is why
+`precision='auto'` picks fp32 there); `--bf16 always` measures it anyway.
 """
 import argparse, statistics, time
 from contextlib import nullcontext
@@ -72,7 +75,11 @@ def main():
     p.add_argument('--preset', default='B'); p.add_argument('--size', type=int, default=256)
     p.add_argument('--batch', type=int, default=4); p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--iters', type=int, default=3); p.add_argument('--no-sdvae', action='store_true')
+    p.add_argument('--bf16', choices=['native', 'always'], default='native')
+    p.add_argument('--json', help='also write the figures here (with the machine, commit and date)')
     a = p.parse_args()
+    from gae_nb.core import native_bf16
+    precisions = ['fp32'] + (['bf16'] if a.bf16 == 'always' or native_bf16(torch.device('cpu')) else [])
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; GAE-{a.preset} vs SD-VAE at {a.size}px, batch {a.batch}")
     x = torch.rand(a.batch, 3, a.size, a.size) * 2 - 1
@@ -82,24 +89,32 @@ def main():
         F.l1_loss(gae.forward(x), x).backward()
     step_flops = fc.get_total_flops(); gae.m.zero_grad(set_to_none=True)
     res = {}
-    for bf16 in (False, True):
-        tag = 'bf16' if bf16 else 'fp32'
+    for tag in precisions:
+        bf16 = tag == 'bf16'
         res[('GAE', tag)] = measure(gae, x, bf16, a.warmup, a.iters)
         if not a.no_sdvae:
             if bf16 is False: sd = SDVAEWrap(a.size); print(f"SD-VAE: {sum(p.numel() for p in sd.m.parameters()) / 1e6:.2f}M params, latent (4, {a.size // 8}, {a.size // 8})")
             res[('SD-VAE', tag)] = measure(sd, x, bf16, a.warmup, a.iters)
-    peak = {'fp32': matmul_gflops(2048, torch.float32, 2, 5), 'bf16': matmul_gflops(2048, torch.bfloat16, 2, 5)}
+    peak = {tag: matmul_gflops(2048, torch.float32 if tag == 'fp32' else torch.bfloat16, 2, 5) for tag in precisions}
 
     print(f"\nimages/s (median of {a.iters} after {a.warmup} warm-up calls)")
     print(f"{'':10s}{'op':12s}{'GAE-' + a.preset:>12s}{'SD-VAE':>12s}{'GAE/SD-VAE':>12s}")
-    for tag in ('fp32', 'bf16'):
+    for tag in precisions:
         for op in ('encode', 'decode', 'train_step'):
             g = res[('GAE', tag)][op]; s = res.get(('SD-VAE', tag), {}).get(op)
             print(f"{tag:10s}{op:12s}{g:12.2f}{(s or float('nan')):12.2f}{(g / s if s else float('nan')):12.2f}")
     print(f"\nGAE train step: {step_flops / a.batch / 1e9:.2f} GFLOP per image")
-    for tag in ('fp32', 'bf16'):
-        ach = step_flops / (a.batch / res[('GAE', tag)]['train_step']) / 1e9
+    achieved = {}
+    for tag in precisions:
+        achieved[tag] = ach = step_flops / (a.batch / res[('GAE', tag)]['train_step']) / 1e9
         print(f"{tag}: achieved {ach:8.1f} GFLOP/s; 2048² matmul {peak[tag]:8.1f} GFLOP/s; fraction {ach / peak[tag]:.2f}")
+    if a.json:
+        from stamp import write_result
+        write_result(a.json, {'preset': a.preset, 'size': a.size, 'batch': a.batch, 'iters': a.iters,
+                              'images_per_s': {f'{m} {t}': r for (m, t), r in res.items()},
+                              'gae_step_gflop_per_image': step_flops / a.batch / 1e9,
+                              'achieved_gflops': achieved, 'matmul_gflops': peak,
+                              'matmul_fraction': {t: achieved[t] / peak[t] for t in precisions}})
 
 
 if __name__ == '__main__':

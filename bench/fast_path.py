@@ -22,15 +22,16 @@ machine load hits all of them alike. A step is forward + backward + optimiser st
 Emulating an AVX2 laptop on a newer CPU: ATEN_CPU_CAPABILITY limits PyTorch's own kernels (and TorchInductor's generated
 ones), ONEDNN_MAX_CPU_ISA oneDNN's convolutions and bf16 kernels (MKL_ENABLE_INSTRUCTIONS=AVX2 would limit MKL's matmuls).
 """
-import argparse, copy, json, statistics, time
+import argparse, copy, statistics, time
 import torch
 from gae_nb.core import autocast, resolve_precision, machine_info, set_threads, seed_everything
+from stamp import write_result
 from gae_nb.data import get_dataset
 from gae_nb.training import speed_up, can_compile
 from gae_nb.pipeline.autoencoder import build_objective
 from gae_nb.recipes import TRAIN_PRESETS, DIT_TRAIN_PRESETS
 from gae_nb.teachers import SemanticTeacher, teacher_config
-from gae_nb.dit import LightningDiT, dit_config, DiTBlock, FinalLayer
+from gae_nb.dit import LightningDiT, DiTBlock, FinalLayer
 from gae_nb.autoencoder import GAE, ViTEncoder, ViTDecoder
 from gae_nb.transport import flow_matching_loss
 
@@ -131,7 +132,7 @@ def main():
     precision = resolve_precision(a.precision)
     info = {**machine_info(), 'precision': precision}
     print(f"machine: {info}; torch.compile: {can_compile()[1]}")
-    res = {'machine': info}
+    res = {}
     for kind in ('ae', 'dit'):
         r = bench(kind, a.batch, precision, a.reps, not a.no_compile)
         res[kind] = r
@@ -141,8 +142,7 @@ def main():
         for n in r['ms']:
             c = r['check'][n]
             print(f"  {n:<10} {r['ms'][n]:8.1f} {r['speedup'][n]:8.2f}x {c['grad_rel_diff']:15.1e} {c['first_call_s']:13.1f}")
-    if a.json:
-        with open(a.json, 'w') as f: json.dump(res, f, indent=2)
+    if a.json: write_result(a.json, res, {'precision': precision})
 
 
 if __name__ == '__main__':

@@ -16,9 +16,10 @@ Prints each row with the CPU capability it ran on.
 
     python bench/generation_floor.py --ae runs/gae_laptop [--dit runs/dit_laptop]
 """
-import argparse, json, time
+import argparse, time
 import torch
 from gae_nb.core import machine_info, batched, device_of
+from stamp import write_result
 from gae_nb.data import get_dataset, load_latent_stats, LatentDataset
 from gae_nb.autoencoder import load_gae, encode_mu
 from gae_nb.metrics import get_extractor, extract, FeatureStats, fd_from_stats, precision_recall
@@ -96,7 +97,10 @@ def main():
     for r in rows:
         print(f"  {r['set']:<64} {r[label]:14.1f} {r['precision']:9.3f} {r['recall']:7.3f}")
     if a.json:
-        open(a.json, 'w').write(json.dumps({'machine': machine_info(), 'rows': rows}, indent=2))
+        write_result(a.json, {
+            'n_ref': a.n, 'n_gen': a.n_gen, 'sampling': tag if a.dit else None, 'seconds': time.time() - t0,
+            'token_norms': {k: {'mean': v.mean().item(), 'std': v.std().item()} for k, v in norms.items()},
+            'sqrt_d': m.latent_dim ** 0.5, 'rows': rows})
 
 
 if __name__ == '__main__':

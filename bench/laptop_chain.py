@@ -33,13 +33,13 @@ def main():
     ap.add_argument('--out', required=True, help='a fresh folder (deleted first)')
     ap.add_argument('--only', choices=['main', 'generation', 'all'], default='all')
     ap.add_argument('--ae', help='with --only generation: the trained autoencoder (run folder) to start from')
+    ap.add_argument('--json', help='also write the times and metrics here (with the machine, commit and date)')
     a = ap.parse_args()
     if (a.only == 'generation') != (a.ae is not None):
         ap.error('--only generation needs --ae (a trained autoencoder), and --ae is only for --only generation')
     out = Path(a.out)
     shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
     env = {**os.environ, 'TORCHINDUCTOR_CACHE_DIR': str(out / 'inductor_cache'), 'PYTHONUNBUFFERED': '1'}
-    import torch
     from gae_nb.core import machine_info, precision_note
     info = {**machine_info(), 'precision': precision_note('auto')}
     print(f"machine: {info}", flush=True)
@@ -81,6 +81,12 @@ def main():
               f"{g[fd]:.1f}, precision {g['precision']:.3f}, recall {g['recall']:.3f}")
         metrics = {**metrics, 'samples': g}
     (out / 'times.json').write_text(json.dumps({'machine': info, 'seconds': t, 'metrics': metrics}, indent=2))
+    if a.json:
+        from stamp import write_result
+        totals = {'main job': sum(t[k] for k in main_stages if k in t) or None,
+                  'generation chain': sum(v for k, v in t.items() if k not in main_stages) or None}
+        write_result(a.json, {'only': a.only, 'seconds': t, 'totals': totals, 'metrics': metrics},
+                     {'precision': info['precision']})
 
 
 if __name__ == '__main__':
