@@ -36,6 +36,7 @@ def write_result(path, payload: dict, machine: dict | None = None) -> Path:
     text = json.dumps({'machine': {**stamp(), **(machine or {})}, **payload}, indent=1) + '\n'
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.')
     with os.fdopen(fd, 'w') as f: f.write(text)
+    os.chmod(tmp, 0o644)                                        # mkstemp makes it private; a result is for everyone
     os.replace(tmp, path)
     print(f'wrote {path}')
     return path
