@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 from gae_nb.autoencoder import GAE, ae_config
+from gae_nb.core import native_bf16
+from stamp import write_result
 
 
 def timeit(fn, warmup: int, iters: int) -> float:
@@ -78,7 +80,6 @@ def main():
     p.add_argument('--bf16', choices=['native', 'always'], default='native')
     p.add_argument('--json', help='also write the figures here (with the machine, commit and date)')
     a = p.parse_args()
-    from gae_nb.core import native_bf16
     precisions = ['fp32'] + (['bf16'] if a.bf16 == 'always' or native_bf16(torch.device('cpu')) else [])
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; GAE-{a.preset} vs SD-VAE at {a.size}px, batch {a.batch}")
@@ -109,7 +110,6 @@ def main():
         achieved[tag] = ach = step_flops / (a.batch / res[('GAE', tag)]['train_step']) / 1e9
         print(f"{tag}: achieved {ach:8.1f} GFLOP/s; 2048² matmul {peak[tag]:8.1f} GFLOP/s; fraction {ach / peak[tag]:.2f}")
     if a.json:
-        from stamp import write_result
         write_result(a.json, {'preset': a.preset, 'size': a.size, 'batch': a.batch, 'iters': a.iters,
                               'images_per_s': {f'{m} {t}': r for (m, t), r in res.items()},
                               'gae_step_gflop_per_image': step_flops / a.batch / 1e9,
