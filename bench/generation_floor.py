@@ -1,7 +1,12 @@
 """What the generation metrics can reach on the laptop, before any DiT: the floor and the autoencoder's ceiling.
 
-Against a held-out reference set R (1000 Fashion-MNIST test images), computes FD-EffNetLite0 and k-NN precision /
-recall (k = 3) of:
+Against a held-out reference set R (1000 Fashion-MNIST test images), computes Fréchet distances in two feature
+spaces and k-NN precision / recall (k = 3) in the first:
+  - FD-FashionJudge, first: the Fashion-MNIST classifier shipped with the package, which neither the autoencoder nor
+    its teacher ever saw, so it can judge them;
+  - FD-EffNetLite0, second: the laptop recipe's teacher backbone and perceptual loss, so the autoencoder was trained
+    against it; shown to compare with older tables, not to judge the model.
+The sets:
   - another, disjoint held-out set (the floor: what a perfect generator would score with this many images);
   - the autoencoder's reconstructions of that set (decode of the clean mu: the best a DiT on its latents can hope for);
   - decodes of mu + sigma * eps for a few sigma (how the decoder treats latents off the data manifold);
@@ -50,13 +55,14 @@ def main():
     ds = get_dataset('fashion_mnist', 'val', n=2 * a.n, size=m.image_size, channels=m.in_chans, seed=123)
     x = ds.batch(range(len(ds)))[0]
     ref, other = x[:a.n], x[a.n:]
-    label, ext = get_extractor('effnet_lite0', input_size=128)
-    f_ref = extract(ext, ref)[0]
-    stats_ref = FeatureStats().update(f_ref)
+    exts = [get_extractor('fashion_judge'), get_extractor('effnet_lite0', input_size=128)]   # the judge first
+    f_ref = [extract(ext, ref)[0] for _, ext in exts]
+    stats_ref = [FeatureStats().update(f) for f in f_ref]
+    spaces = [label for label, _ in exts]
     def row(name, imgs):
-        f = extract(ext, imgs)[0]
-        pr = precision_recall(f_ref, f)
-        return {'set': name, label: fd_from_stats(stats_ref, FeatureStats().update(f)), **pr}
+        fs = [extract(ext, imgs)[0] for _, ext in exts]
+        fds = {label: fd_from_stats(st, FeatureStats().update(f)) for label, st, f in zip(spaces, stats_ref, fs)}
+        return {'set': name, **fds, **precision_recall(f_ref[0], fs[0])}     # precision / recall in the judge's space
     mu = encode_mu(model, other)
     g = torch.Generator().manual_seed(0)
     eps = torch.randn(mu.shape, generator=g)
@@ -93,12 +99,12 @@ def main():
     print(f"machine: {machine_info()}; {a.n} reference images; {time.time() - t0:.0f} s")
     for k, v in norms.items():
         print(f"  token norm of {k}: {v.mean():.3f} +- {v.std():.3f} (sqrt d = {m.latent_dim ** 0.5:.3f})")
-    print(f"  {'set':<64} {label:>14} {'precision':>9} {'recall':>7}")
+    print(f"  {'set':<64} " + ' '.join(f'{l:>15}' for l in spaces) + f" {'precision':>9} {'recall':>7}")
     for r in rows:
-        print(f"  {r['set']:<64} {r[label]:14.1f} {r['precision']:9.3f} {r['recall']:7.3f}")
+        print(f"  {r['set']:<64} " + ' '.join(f'{r[l]:15.1f}' for l in spaces) + f" {r['precision']:9.3f} {r['recall']:7.3f}")
     if a.json:
         write_result(a.json, {
-            'n_ref': a.n, 'n_gen': a.n_gen, 'sampling': tag if a.dit else None, 'seconds': time.time() - t0,
+            'extractors': spaces, 'n_ref': a.n, 'n_gen': a.n_gen, 'sampling': tag if a.dit else None, 'seconds': time.time() - t0,
             'token_norms': {k: {'mean': v.mean().item(), 'std': v.std().item()} for k, v in norms.items()},
             'sqrt_d': m.latent_dim ** 0.5, 'rows': rows})
 
