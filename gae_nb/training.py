@@ -136,6 +136,8 @@ def speed_up(model: nn.Module, compile: tuple = (), channels_last: bool = False,
         import torch._inductor.config as inductor_config
         if device.type == 'cpu':
             _inductor_cache_per_isa()
+            if torch.backends.cpu.get_cpu_capability() == 'AVX512':
+                inductor_config.cpp.simdlen = 256   # 512-bit bf16 kernels gave non-finite gradients (see above)
         inductor_config.fallback_random = True                          # compiled code draws PyTorch's random numbers
         units = [m for m in model.modules() if isinstance(m, tuple(compile))]
         inner = {id(s) for u in units for s in u.modules() if s is not u}
