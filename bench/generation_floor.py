@@ -1,7 +1,7 @@
 """What the generation metrics can reach on the laptop, before any DiT: the floor and the autoencoder's ceiling.
 
-Against a held-out reference set R (1000 Fashion-MNIST test images), computes Fréchet distances in two feature
-spaces and k-NN precision / recall (k = 3) in the first:
+Against a held-out reference set R (1000 Fashion-MNIST test images), computes the Fréchet distance and k-NN
+precision / recall (k = 3) in two feature spaces:
   - FD-FashionJudge, first: the Fashion-MNIST classifier shipped with the package, which neither the autoencoder nor
     its teacher ever saw, so it can judge them;
   - FD-EffNetLite0, second: the laptop recipe's teacher backbone and perceptual loss, so the autoencoder was trained
@@ -59,10 +59,14 @@ def main():
     f_ref = [extract(ext, ref)[0] for _, ext in exts]
     stats_ref = [FeatureStats().update(f) for f in f_ref]
     spaces = [label for label, _ in exts]
-    def row(name, imgs):
-        fs = [extract(ext, imgs)[0] for _, ext in exts]
-        fds = {label: fd_from_stats(st, FeatureStats().update(f)) for label, st, f in zip(spaces, stats_ref, fs)}
-        return {'set': name, **fds, **precision_recall(f_ref[0], fs[0])}     # precision / recall in the judge's space
+    def row(name, imgs):                                     # per space: its FD, precision and recall
+        r = {'set': name}
+        for label, (_, ext), fr, st in zip(spaces, exts, f_ref, stats_ref):
+            f = extract(ext, imgs)[0]
+            pr = precision_recall(fr, f)
+            r |= {label: fd_from_stats(st, FeatureStats().update(f)), f'precision {label}': pr['precision'],
+                  f'recall {label}': pr['recall']}
+        return r
     mu = encode_mu(model, other)
     g = torch.Generator().manual_seed(0)
     eps = torch.randn(mu.shape, generator=g)
@@ -99,9 +103,10 @@ def main():
     print(f"machine: {machine_info()}; {a.n} reference images; {time.time() - t0:.0f} s")
     for k, v in norms.items():
         print(f"  token norm of {k}: {v.mean():.3f} +- {v.std():.3f} (sqrt d = {m.latent_dim ** 0.5:.3f})")
-    print(f"  {'set':<64} " + ' '.join(f'{l:>15}' for l in spaces) + f" {'precision':>9} {'recall':>7}")
+    print(f"  {'set':<64} " + ' '.join(f"{l:>15} {'prec.':>5} {'rec.':>5}" for l in spaces))
     for r in rows:
-        print(f"  {r['set']:<64} " + ' '.join(f'{r[l]:15.1f}' for l in spaces) + f" {r['precision']:9.3f} {r['recall']:7.3f}")
+        print(f"  {r['set']:<64} " + ' '.join(f"{r[l]:15.1f} {r[f'precision {l}']:5.3f} {r[f'recall {l}']:5.3f}"
+                                              for l in spaces))
     if a.json:
         write_result(a.json, {
             'extractors': spaces, 'n_ref': a.n, 'n_gen': a.n_gen, 'sampling': tag if a.dit else None, 'seconds': time.time() - t0,
